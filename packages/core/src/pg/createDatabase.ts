@@ -1,0 +1,70 @@
+import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
+import pg from 'pg';
+import { redactUrl } from '../config/loadConfig.js';
+import { msError } from '../errors/MisterSmithError.js';
+import type { Database } from './schema.js';
+
+// bigint columns hold stream sequences and epochs, far below 2^53: read them as numbers.
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === 20) return (v: string) => Number(v);
+    return pg.types.getTypeParser(oid, format as 'text');
+  },
+};
+
+/** A kysely database handle plus the pool behind it. */
+export interface DatabaseHandle extends AsyncDisposable {
+  readonly db: Kysely<Database>;
+  /** The connection string with its password redacted. */
+  readonly url: string;
+  /** Runs raw pg work on a dedicated client (COPY, LISTEN, advisory locks). */
+  withClient<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T>;
+  /** Opens a dedicated connection that the caller owns (LISTEN, session advisory locks). */
+  connect(): Promise<pg.PoolClient>;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens a pooled PostgreSQL connection through kysely + pg and checks that it answers.
+ *
+ * @example
+ * await using pgh = await createDatabase(process.env.DATABASE_URL!);
+ * await migrateToLatest(pgh.db);
+ */
+export async function createDatabase(connectionString: string, options: { max?: number; applicationName?: string } = {}): Promise<DatabaseHandle> {
+  const pool = new pg.Pool({ connectionString, max: options.max ?? 10, types, application_name: options.applicationName ?? 'mister-smith', connectionTimeoutMillis: 5000 });
+  // An idle client that loses its server emits 'error' on the pool; without a listener that kills the process.
+  pool.on('error', () => undefined);
+  try {
+    const c = await pool.connect();
+    c.release();
+  } catch (e) {
+    await pool.end().catch(() => undefined);
+    throw msError('POSTGRES_UNAVAILABLE', `cannot reach PostgreSQL at ${redactUrl(connectionString)}: ${(e as Error).message}`, { cause: e, details: { url: redactUrl(connectionString) } });
+  }
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  let closed: Promise<void> | undefined;
+  const close = () => (closed ??= db.destroy());
+  return {
+    db,
+    url: redactUrl(connectionString),
+    async withClient(fn) {
+      const client = await pool.connect();
+      try { return await fn(client); } finally { client.release(); }
+    },
+    connect: () => pool.connect(),
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+/**
+ * Runs `fn` in a transaction marked as the framework's own (`SET LOCAL mister_smith.origin`), so
+ * the outbox triggers do not echo the framework's writes back to NATS.
+ */
+export async function frameworkTransaction<T>(db: Kysely<Database>, fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+  return db.transaction().execute(async (trx) => {
+    await sql`SELECT set_config('mister_smith.origin', 'framework', true)`.execute(trx);
+    return fn(trx);
+  });
+}

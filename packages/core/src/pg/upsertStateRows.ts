@@ -1,0 +1,53 @@
+import { sql, type Kysely } from 'kysely';
+import { compareVersions } from '../events/EventEnvelope.js';
+import type { Database } from './schema.js';
+
+/** One row for the version-guarded upsert into `agents.state`. */
+export interface StateRow {
+  readonly agentId: string;
+  readonly stateKey: string;
+  /** The stored (strategy) form of the value; null for a tombstone. */
+  readonly value: unknown;
+  readonly epoch: number;
+  readonly seq: number;
+  readonly tombstone?: boolean;
+  readonly strategy?: string;
+}
+
+/** How many rows were written and how many were skipped because PostgreSQL already had a newer version. */
+export interface UpsertReport {
+  readonly written: number;
+  readonly skipped: number;
+}
+
+/**
+ * The one way `agents.state` is written (projection, flush, rebuild): a single multi-row
+ * `INSERT ... ON CONFLICT DO UPDATE ... WHERE (epoch, version) < EXCLUDED` statement, so stale,
+ * duplicate or replayed writes never overwrite a newer row. Several rows for one key in a batch
+ * collapse to the newest. Run it inside `frameworkTransaction` so triggers skip it.
+ */
+export async function upsertStateRows(db: Kysely<Database>, rows: readonly StateRow[]): Promise<UpsertReport> {
+  if (rows.length === 0) return { written: 0, skipped: 0 };
+  const newest = new Map<string, StateRow>();
+  for (const r of rows) {
+    const k = `${r.agentId}\u0000${r.stateKey}`;
+    const prev = newest.get(k);
+    if (!prev || compareVersions(prev, r) < 0) newest.set(k, r);
+  }
+  const list = [...newest.values()];
+  const result = await sql<{ n: number }>`
+    INSERT INTO agents.state AS s (agent_id, state_key, state_value, version_epoch, version, tombstone, strategy, updated_at)
+    SELECT a, k, v, e, q, t, st, now()
+    FROM unnest(${list.map((r) => r.agentId)}::text[], ${list.map((r) => r.stateKey)}::text[],
+                ${list.map((r) => (r.value === undefined || r.value === null ? null : JSON.stringify(r.value)))}::jsonb[],
+                ${list.map((r) => r.epoch)}::bigint[], ${list.map((r) => r.seq)}::bigint[],
+                ${list.map((r) => r.tombstone ?? false)}::boolean[], ${list.map((r) => r.strategy ?? 'lww')}::text[])
+      AS u(a, k, v, e, q, t, st)
+    ON CONFLICT (agent_id, state_key) DO UPDATE SET
+      state_value = EXCLUDED.state_value, version_epoch = EXCLUDED.version_epoch, version = EXCLUDED.version,
+      tombstone = EXCLUDED.tombstone, strategy = EXCLUDED.strategy, updated_at = now()
+    WHERE (s.version_epoch, s.version) < (EXCLUDED.version_epoch, EXCLUDED.version)
+  `.execute(db);
+  const written = Number(result.numAffectedRows ?? 0n);
+  return { written, skipped: rows.length - written };
+}

@@ -1,0 +1,2 @@
+export { startTestEnv, testServers } from './startTestEnv.js';
+export type { TestEnv, TestEnvOptions } from './startTestEnv.js';
