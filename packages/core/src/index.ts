@@ -48,3 +48,14 @@ export { startLocalStack } from './embedded/startLocalStack.js';
 export type { Stack, StartStackOptions } from './embedded/startLocalStack.js';
 
 export { AsyncQueue } from './util/AsyncQueue.js';
+
+export { asStateChanged, asStateEditedInSql, ownershipAcquired, stateChanged, stateSubject } from './state/stateEvents.js';
+export type { AgentStateEvent, OwnershipAcquired, OwnershipAcquiredData, StateChanged, StateChangedData, StateEditedInSql, StateEditedInSqlData, StrategyName } from './state/stateEvents.js';
+export { decodeKvStateEntry, encodeKvStateEntry } from './state/kvStateEntry.js';
+export type { KvStateEntry } from './state/kvStateEntry.js';
+export { LIFECYCLE_STATES, lifecycleChanged, supervisorHeartbeat } from './state/lifecycleEvents.js';
+export type { AgentLifecycleChanged, AgentLifecycleChangedData, LifecycleState, SupervisorHeartbeat, SupervisorHeartbeatData } from './state/lifecycleEvents.js';
+export { TASK_PHASES, taskEventType } from './state/taskEvents.js';
+export type { TaskEvent, TaskEventData, TaskPhase, TaskStatus } from './state/taskEvents.js';
+export { writeKvForward } from './state/writeKvForward.js';
+export type { ForwardWriteOutcome } from './state/writeKvForward.js';

@@ -25,6 +25,14 @@ export type ErrorCode =
   | 'TIMEOUT'
   | 'CLOSED'
   | 'MISSING_BINARY'
+  | 'LOCKED'
+  | 'DEAD_LETTERED'
+  | 'PROJECTION_FAILED'
+  | 'NOT_CONTIGUOUS'
+  | 'STALE_OWNER'
+  | 'UNKNOWN_AGENT'
+  | 'UNKNOWN_PROJECTION'
+  | 'HANDLER_FAILED'
   | 'INTERNAL';
 
 const BRAND = Symbol.for('mister-smith.error');

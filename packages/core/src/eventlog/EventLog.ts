@@ -6,6 +6,8 @@ export interface AppendOptions {
   /** Optimistic concurrency: the append fails with SEQUENCE_CONFLICT unless the last event on this subject has this sequence (0 = none yet). */
   readonly expectedLastSubjectSeq?: number;
   readonly timeoutMs?: number;
+  /** Deduplication id sent as `Nats-Msg-Id` (default: the event id), e.g. `outbox:<system>:<id>`. */
+  readonly msgId?: string;
 }
 
 /** The result of an acknowledged append. */

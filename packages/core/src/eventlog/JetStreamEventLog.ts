@@ -63,7 +63,7 @@ export class JetStreamEventLog implements EventLog {
         h.set('Ms-Event-Type', event.type);
         if (event.traceparent) h.set('traceparent', event.traceparent);
         const ack = await this.#nats.js.publish(subject, payload, {
-          msgID: event.id,
+          msgID: options.msgId ?? event.id,
           headers: h,
           timeout: options.timeoutMs ?? 5000,
           ...(options.expectedLastSubjectSeq !== undefined ? { expect: { lastSubjectSequence: options.expectedLastSubjectSeq } } : {}),

@@ -3,11 +3,15 @@ import { msError } from '../errors/MisterSmithError.js';
 import type { Database } from './schema.js';
 import { initial } from './migrations/0001_initial.js';
 import { outboxTriggers } from './migrations/0002_outbox_triggers.js';
+import { projectionsMigration } from './migrations/0003_projections.js';
+import { bridgeMigration } from './migrations/0004_bridge.js';
 
 /** Every migration, in order. Names sort lexically, as kysely's Migrator requires. */
 export const migrations: Readonly<Record<string, Migration>> = {
   '0001_initial': initial,
   '0002_outbox_triggers': outboxTriggers,
+  '0003_projections': projectionsMigration,
+  '0004_bridge': bridgeMigration,
 };
 
 /** The outcome of a migration run. */

@@ -22,7 +22,10 @@ export interface AgentRegistryTable {
 export interface AgentStateTable {
   agent_id: string;
   state_key: string;
+  /** The user-visible value (what `getState` returns and an operator edits). */
   state_value: Json | null;
+  /** The strategy's stored form (HLC, vector clock, Automerge binary), null for plain rows. */
+  meta: Json | null;
   version_epoch: number;
   version: number;
   tombstone: Generated<boolean>;

@@ -6,8 +6,10 @@ import type { Database } from './schema.js';
 export interface StateRow {
   readonly agentId: string;
   readonly stateKey: string;
-  /** The stored (strategy) form of the value; null for a tombstone. */
+  /** The user-visible value; null for a tombstone. */
   readonly value: unknown;
+  /** The strategy's stored form (for hydration), or null. */
+  readonly meta?: unknown;
   readonly epoch: number;
   readonly seq: number;
   readonly tombstone?: boolean;
@@ -36,15 +38,16 @@ export async function upsertStateRows(db: Kysely<Database>, rows: readonly State
   }
   const list = [...newest.values()];
   const result = await sql<{ n: number }>`
-    INSERT INTO agents.state AS s (agent_id, state_key, state_value, version_epoch, version, tombstone, strategy, updated_at)
-    SELECT a, k, v, e, q, t, st, now()
+    INSERT INTO agents.state AS s (agent_id, state_key, state_value, meta, version_epoch, version, tombstone, strategy, updated_at)
+    SELECT a, k, v, m, e, q, t, st, now()
     FROM unnest(${list.map((r) => r.agentId)}::text[], ${list.map((r) => r.stateKey)}::text[],
                 ${list.map((r) => (r.value === undefined || r.value === null ? null : JSON.stringify(r.value)))}::jsonb[],
+                ${list.map((r) => (r.meta === undefined || r.meta === null ? null : JSON.stringify(r.meta)))}::jsonb[],
                 ${list.map((r) => r.epoch)}::bigint[], ${list.map((r) => r.seq)}::bigint[],
                 ${list.map((r) => r.tombstone ?? false)}::boolean[], ${list.map((r) => r.strategy ?? 'lww')}::text[])
-      AS u(a, k, v, e, q, t, st)
+      AS u(a, k, v, m, e, q, t, st)
     ON CONFLICT (agent_id, state_key) DO UPDATE SET
-      state_value = EXCLUDED.state_value, version_epoch = EXCLUDED.version_epoch, version = EXCLUDED.version,
+      state_value = EXCLUDED.state_value, meta = EXCLUDED.meta, version_epoch = EXCLUDED.version_epoch, version = EXCLUDED.version,
       tombstone = EXCLUDED.tombstone, strategy = EXCLUDED.strategy, updated_at = now()
     WHERE (s.version_epoch, s.version) < (EXCLUDED.version_epoch, EXCLUDED.version)
   `.execute(db);

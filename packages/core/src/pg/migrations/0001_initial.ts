@@ -26,6 +26,7 @@ export const initial: Migration = {
         agent_id text NOT NULL,
         state_key text NOT NULL,
         state_value jsonb,
+        meta jsonb,
         version_epoch bigint NOT NULL,
         version bigint NOT NULL,
         tombstone boolean NOT NULL DEFAULT false,

@@ -1,0 +1,38 @@
+import { msError } from '../errors/MisterSmithError.js';
+import type { StreamPosition } from '../events/EventEnvelope.js';
+import type { StrategyName } from './stateEvents.js';
+
+/**
+ * What an AGENT_STATE KV entry holds (JSON): the value's version (the event that produced it),
+ * the strategy's stored form and the user-visible value. Deletes are kept as versioned tombstones,
+ * so a late, older write can never resurrect a deleted key.
+ */
+export interface KvStateEntry extends StreamPosition {
+  readonly strategy: StrategyName;
+  readonly value: unknown;
+  readonly stored: unknown;
+  readonly tombstone?: boolean;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** Serialises a KV state entry. */
+export function encodeKvStateEntry(e: KvStateEntry): Uint8Array {
+  return encoder.encode(JSON.stringify(e));
+}
+
+/** Parses a KV state entry; CORRUPT_ENTRY (naming the key) when it is not one. */
+export function decodeKvStateEntry(key: string, bytes: Uint8Array): KvStateEntry {
+  let o: unknown;
+  try {
+    o = JSON.parse(decoder.decode(bytes));
+  } catch (e) {
+    throw msError('CORRUPT_ENTRY', `KV entry ${key} is not JSON`, { cause: e, details: { key } });
+  }
+  const r = o as Partial<KvStateEntry> | null;
+  if (!r || typeof r !== 'object' || typeof r.epoch !== 'number' || typeof r.seq !== 'number' || typeof r.strategy !== 'string') {
+    throw msError('CORRUPT_ENTRY', `KV entry ${key} does not have the shape of a state entry (epoch, seq, strategy)`, { details: { key } });
+  }
+  return r as KvStateEntry;
+}

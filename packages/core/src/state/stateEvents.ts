@@ -1,0 +1,93 @@
+import { assertAgentId, assertStateKey } from '../config/identifiers.js';
+import { msError } from '../errors/MisterSmithError.js';
+import { createEvent } from '../events/createEvent.js';
+import type { Event, EventEnvelope } from '../events/EventEnvelope.js';
+
+/** Conflict strategy names, as stored with every value. */
+export type StrategyName = 'lww' | 'vclock' | 'crdt';
+
+/** Data of `StateChanged`: one key of one agent was written or deleted (subject `agents.state.<agentId>`). */
+export interface StateChangedData {
+  readonly key: string;
+  readonly op: 'put' | 'delete';
+  /** The user-visible value (null for a delete). */
+  readonly value: unknown;
+  /** The strategy's stored form (HLC stamp, vector clock, Automerge binary), null for a delete. */
+  readonly stored: unknown;
+  readonly strategy: StrategyName;
+  /** Who wrote it: a supervisor, agent, CLI or API client id. */
+  readonly writer: string;
+  /** Client command id the owner deduplicates on. */
+  readonly commandId?: string;
+}
+
+/** Data of `OwnershipAcquired`: a supervisor took the agent's lease (fences off the previous owner). */
+export interface OwnershipAcquiredData {
+  readonly supervisorId: string;
+  readonly leaseRevision: number;
+}
+
+/** Data of `StateEditedInSql`: an edit made directly in PostgreSQL, published by the bridge. */
+export interface StateEditedInSqlData {
+  readonly operation: 'INSERT' | 'UPDATE' | 'DELETE';
+  readonly agent_id: string;
+  readonly state_key: string;
+  readonly old_value: unknown;
+  readonly new_value: unknown;
+  readonly tombstone?: boolean;
+  readonly version: number;
+  readonly version_epoch?: number;
+  readonly timestamp: number;
+}
+
+export type StateChanged = Event<'StateChanged', StateChangedData>;
+export type OwnershipAcquired = Event<'OwnershipAcquired', OwnershipAcquiredData>;
+export type StateEditedInSql = Event<'StateEditedInSql', StateEditedInSqlData>;
+/** Every event type on `agents.state.<agentId>`. */
+export type AgentStateEvent = StateChanged | OwnershipAcquired | StateEditedInSql;
+
+/** The logical subject of an agent's state events. */
+export function stateSubject(agentId: string): string {
+  return `agents.state.${assertAgentId(agentId)}`;
+}
+
+/** Builds a `StateChanged` event. */
+export function stateChanged(agentId: string, data: StateChangedData, extra: { correlationId?: string; causationId?: string; traceparent?: string } = {}): StateChanged {
+  assertStateKey(data.key, { allowReserved: true });
+  return createEvent({ type: 'StateChanged', subject: stateSubject(agentId), agentId, data, ...extra });
+}
+
+/** Builds an `OwnershipAcquired` event. */
+export function ownershipAcquired(agentId: string, data: OwnershipAcquiredData): OwnershipAcquired {
+  return createEvent({ type: 'OwnershipAcquired', subject: stateSubject(agentId), agentId, data });
+}
+
+const STRATEGIES: ReadonlySet<string> = new Set(['lww', 'vclock', 'crdt']);
+
+/** Narrows a decoded envelope to a valid `StateChanged`; MALFORMED_EVENT names what is wrong. */
+export function asStateChanged(e: EventEnvelope): StateChanged {
+  const d = e.data as Partial<StateChangedData> | null;
+  const bad = (why: string) => msError('MALFORMED_EVENT', `StateChanged ${e.id}: ${why}`, { details: { id: e.id, reason: why } });
+  if (e.type !== 'StateChanged') throw bad(`type is ${e.type}`);
+  if (typeof e.agentId !== 'string') throw bad('agentId missing');
+  assertAgentId(e.agentId);
+  if (!d || typeof d !== 'object') throw bad('data is not an object');
+  if (typeof d.key !== 'string') throw bad('key missing');
+  assertStateKey(d.key, { allowReserved: true });
+  if (d.op !== 'put' && d.op !== 'delete') throw bad(`op must be put or delete, got ${JSON.stringify(d.op)}`);
+  if (typeof d.strategy !== 'string' || !STRATEGIES.has(d.strategy)) throw bad(`unknown strategy ${JSON.stringify(d.strategy)}`);
+  if (typeof d.writer !== 'string') throw bad('writer missing');
+  if (d.op === 'put' && !('value' in d)) throw bad('put without value');
+  return e as StateChanged;
+}
+
+/** Narrows a decoded envelope to a valid `StateEditedInSql`. */
+export function asStateEditedInSql(e: EventEnvelope): StateEditedInSql {
+  const d = e.data as Partial<StateEditedInSqlData> | null;
+  const bad = (why: string) => msError('MALFORMED_EVENT', `StateEditedInSql ${e.id}: ${why}`, { details: { id: e.id, reason: why } });
+  if (!d || typeof d !== 'object') throw bad('data is not an object');
+  if (d.operation !== 'INSERT' && d.operation !== 'UPDATE' && d.operation !== 'DELETE') throw bad('operation must be INSERT, UPDATE or DELETE');
+  assertAgentId(d.agent_id);
+  assertStateKey(d.state_key, { allowReserved: true });
+  return e as StateEditedInSql;
+}
