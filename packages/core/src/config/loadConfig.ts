@@ -82,5 +82,10 @@ function dropUndefined<T extends Record<string, unknown>>(o: T): { [K in keyof T
 
 /** Redacts credentials from a connection string or URL for logs and errors. */
 export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]+):([^@/]+)@/, '//$1:***@').replace(/\/\/([^:@/]+)@/, '//***@');
+  // The password runs to the last `@` before the path (pg accepts an unescaped `@` in it); a
+  // comma-separated server list has one userinfo per URL; `?password=` is honoured by pg too.
+  return url
+    .replace(/\/\/([^:@/]+):([^/]*)@/g, '//$1:***@')
+    .replace(/\/\/([^:@/]+)@/g, '//***@')
+    .replace(/([?&]password=)[^&#]*/gi, '$1***');
 }
