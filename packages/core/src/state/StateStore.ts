@@ -1,0 +1,132 @@
+import type { ConflictStrategy, StrategySpec } from '@mister-smith/crdt';
+import type { StreamPosition } from '../events/EventEnvelope.js';
+import type { StrategyName } from './stateEvents.js';
+
+/** When a write is acknowledged: after the JetStream append (default) or after the PostgreSQL commit. */
+export type Durability = 'jetstream' | 'postgres';
+
+/** Options of one state write. */
+export interface WriteOptions {
+  /** The key's conflict strategy (default: the store's `strategies` spec, else LWW). */
+  readonly strategy?: StrategyName | ConflictStrategy;
+  /** Writer id (default: the store's `writerId`). */
+  readonly writer?: string;
+  /** Client command id; carried in the event for deduplication by the owner. */
+  readonly commandId?: string;
+  /**
+   * The version the write was made against. When the key has moved on since, the strategy merges
+   * (LWW by HLC, vector clocks, Automerge) instead of overwriting.
+   */
+  readonly base?: StreamPosition;
+  readonly durability?: Durability;
+  /** Fencing: the append fails with SEQUENCE_CONFLICT unless `agents.state.<id>` is still at this sequence. */
+  readonly expectedLastSeq?: number;
+  readonly correlationId?: string;
+  readonly causationId?: string;
+  readonly traceparent?: string;
+}
+
+/** The acknowledged result of a write. */
+export interface WriteResult {
+  readonly version: StreamPosition;
+  /** The value now stored (after any merge). */
+  readonly value: unknown;
+  /** True when a conflict was resolved by the strategy. */
+  readonly merged: boolean;
+}
+
+/** One key's current state with its version. */
+export interface StateEntry {
+  readonly agentId: string;
+  readonly key: string;
+  readonly value: unknown;
+  readonly version: StreamPosition;
+  readonly strategy: StrategyName;
+  /** Where the read was served from. */
+  readonly source: 'memory' | 'kv' | 'postgres';
+}
+
+/** What `hydrateAgent` did. */
+export interface HydrateReport {
+  readonly agentId: string;
+  readonly keys: number;
+  /** Entries written into KV from PostgreSQL. */
+  readonly hydrated: number;
+  /** Entries KV already had at the same or a newer version. */
+  readonly alreadyInKv: number;
+  /** KV entries newer than PostgreSQL that were flushed on the way (crash recovery). */
+  readonly repaired: number;
+}
+
+/** What a flush did. */
+export interface FlushReport {
+  readonly rows: number;
+  readonly written: number;
+  readonly skipped: number;
+  readonly transactions: number;
+  readonly durationMs: number;
+}
+
+/** A resolved conflict, for logs and metrics. */
+export interface ConflictNotice {
+  readonly agentId: string;
+  readonly key: string;
+  readonly strategy: StrategyName;
+  readonly writers: readonly string[];
+  readonly outcome: string;
+}
+
+/** A bucket without an owner (SESSION_DATA, AGENT_CONFIG, QUERY_CACHE): many writers, KV compare-and-set with the key's strategy. */
+export interface SharedStateBucket {
+  readonly bucket: string;
+  /** Reads, merges with the strategy, writes with the expected revision, retries with a bound. */
+  saveState(key: string, input: unknown, options?: { strategy?: StrategyName | ConflictStrategy; writer?: string; maxAttempts?: number }): Promise<{ value: unknown; revision: number; attempts: number; merged: boolean }>;
+  /** The user-visible value, or undefined. CORRUPT_ENTRY (naming the key) for an unreadable entry. */
+  getState(key: string): Promise<unknown>;
+  deleteState(key: string): Promise<void>;
+}
+
+/** Options of `createStateStore`. */
+export interface StateStoreOptions {
+  /** Writer id stamped on writes (LWW tie-break, vector clock entry). Default: a random id. */
+  readonly writerId?: string;
+  /** Conflict strategy per key (default LWW). */
+  readonly strategies?: StrategySpec;
+  /** Dirty keys that trigger a flush (seed: 50). */
+  readonly flushThreshold?: number;
+  /** Flush at least this often while keys are dirty (default 1000 ms). */
+  readonly flushIntervalMs?: number;
+  readonly durability?: Durability;
+  /** L1 cache bounds (default 10,000 entries, 30 s). `maxEntries: 0` turns it off. */
+  readonly cache?: { readonly maxEntries?: number; readonly ttlMs?: number };
+  /** Watch KV to invalidate L1 (default true). */
+  readonly watch?: boolean;
+}
+
+/**
+ * The hybrid state plane: writes commit to JetStream (`agents.state.<agentId>`), then move KV
+ * forward; PostgreSQL receives dirty keys write-behind. Reads go L1 -> KV -> PostgreSQL with lazy
+ * hydration. Usable on its own, without a supervisor.
+ */
+export interface StateStore extends AsyncDisposable {
+  write(agentId: string, key: string, input: unknown, options?: WriteOptions): Promise<WriteResult>;
+  delete(agentId: string, key: string, options?: WriteOptions): Promise<WriteResult>;
+  /** The user-visible value, or undefined when missing or deleted. */
+  read(agentId: string, key: string): Promise<unknown>;
+  readEntry(agentId: string, key: string): Promise<StateEntry | undefined>;
+  /** Every live key of an agent (KV, filled from PostgreSQL when KV has none). */
+  readAll(agentId: string): Promise<Record<string, unknown>>;
+  hydrateAgent(agentId: string): Promise<HydrateReport>;
+  flushAgent(agentId: string): Promise<FlushReport>;
+  /** Flushes every dirty key now. */
+  flush(): Promise<FlushReport>;
+  /** Number of keys written but not yet in PostgreSQL. */
+  readonly dirtyCount: number;
+  /** The last sequence on `agents.state.<agentId>` (0 when none): the fencing token for owners. */
+  lastSequence(agentId: string): Promise<number>;
+  shared(bucket: 'session' | 'agentConfig' | 'queryCache'): Promise<SharedStateBucket>;
+  /** Registers a listener for resolved conflicts; returns an unsubscribe function. */
+  onConflict(listener: (n: ConflictNotice) => void): () => void;
+  /** Flushes, stops the watch and the timers. Does not close the NATS or PostgreSQL connections. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,126 @@
+import type { Logger } from 'pino';
+import type { Kysely } from 'kysely';
+import { frameworkTransaction } from '../pg/createDatabase.js';
+import type { Database } from '../pg/schema.js';
+import { upsertStateRows, type StateRow } from '../pg/upsertStateRows.js';
+import { compareVersions } from '../events/EventEnvelope.js';
+import type { StateMetrics } from '../observability/coreMetrics.js';
+import type { FlushReport } from './StateStore.js';
+
+/** Options of the write-behind buffer. */
+export interface WriteBehindOptions {
+  readonly threshold: number;
+  readonly intervalMs: number;
+  readonly maxBackoffMs?: number;
+  readonly logger: Logger;
+  readonly metrics: StateMetrics;
+}
+
+const EMPTY: FlushReport = { rows: 0, written: 0, skipped: 0, transactions: 0, durationMs: 0 };
+
+/**
+ * Dirty state rows waiting for PostgreSQL. Flushes them in one transaction (one multi-row
+ * statement) when `threshold` keys are dirty, every `intervalMs`, and on demand. A failed flush
+ * keeps the rows dirty and retries with exponential backoff, so nothing is lost while
+ * PostgreSQL is down. One flush runs at a time.
+ */
+export class WriteBehind {
+  readonly #db: Kysely<Database>;
+  readonly #opts: WriteBehindOptions;
+  readonly #dirty = new Map<string, StateRow>();
+  readonly #listeners = new Set<(r: FlushReport) => void>();
+  #running: Promise<FlushReport> | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #failures = 0;
+  #closed = false;
+
+  constructor(db: Kysely<Database>, options: WriteBehindOptions) {
+    this.#db = db;
+    this.#opts = options;
+  }
+
+  get size(): number {
+    return this.#dirty.size;
+  }
+
+  /** Marks a row dirty (keeping the newest version per key) and flushes at the threshold. */
+  add(row: StateRow): void {
+    const k = `${row.agentId}.${row.stateKey}`;
+    const prev = this.#dirty.get(k);
+    if (!prev || compareVersions(prev, row) < 0) this.#dirty.set(k, row);
+    this.#opts.metrics.dirtyKeys.set(this.#dirty.size);
+    if (this.#dirty.size >= this.#opts.threshold && !this.#running) void this.flush().catch(() => undefined);
+    else this.#schedule(this.#opts.intervalMs);
+  }
+
+  onFlush(listener: (r: FlushReport) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Flushes the dirty rows matching `filter` (all by default); waits for a running flush first. */
+  async flush(filter?: (row: StateRow) => boolean): Promise<FlushReport> {
+    while (this.#running) await this.#running.catch(() => undefined);
+    const rows = [...this.#dirty.values()].filter((r) => !filter || filter(r));
+    if (rows.length === 0) return EMPTY;
+    const run = this.#write(rows);
+    this.#running = run;
+    try {
+      return await run;
+    } finally {
+      this.#running = undefined;
+    }
+  }
+
+  async #write(rows: StateRow[]): Promise<FlushReport> {
+    const started = performance.now();
+    const stop = this.#opts.metrics.flushSeconds.startTimer();
+    try {
+      const r = await frameworkTransaction(this.#db, (trx) => upsertStateRows(trx, rows));
+      for (const row of rows) {
+        const k = `${row.agentId}.${row.stateKey}`;
+        const cur = this.#dirty.get(k);
+        if (cur && compareVersions(cur, row) <= 0) this.#dirty.delete(k);
+      }
+      this.#failures = 0;
+      const report: FlushReport = { rows: rows.length, written: r.written, skipped: r.skipped, transactions: 1, durationMs: performance.now() - started };
+      this.#opts.metrics.flushes.inc({ result: 'ok' });
+      this.#opts.metrics.flushRows.inc(r.written);
+      this.#opts.metrics.dirtyKeys.set(this.#dirty.size);
+      for (const l of this.#listeners) l(report);
+      if (this.#dirty.size > 0) this.#schedule(this.#opts.intervalMs);
+      return report;
+    } catch (e) {
+      this.#failures++;
+      this.#opts.metrics.flushes.inc({ result: 'error' });
+      const backoff = Math.min(this.#opts.maxBackoffMs ?? 30_000, 200 * 2 ** Math.min(this.#failures, 10));
+      this.#opts.logger.warn({ err: e, rows: rows.length, retryInMs: backoff }, 'flush to PostgreSQL failed; rows stay dirty');
+      this.#schedule(backoff, true);
+      throw e;
+    } finally {
+      stop();
+    }
+  }
+
+  #schedule(ms: number, replace = false): void {
+    if (this.#closed) return;
+    if (this.#timer && !replace) return;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      if (this.#dirty.size > 0) void this.flush().catch(() => undefined);
+    }, ms);
+    this.#timer.unref();
+  }
+
+  /** Final flush (bounded attempts) and timer stop. Returns rows that could not be written. */
+  async close(attempts = 3): Promise<number> {
+    for (let i = 0; i < attempts && this.#dirty.size > 0; i++) {
+      try { await this.flush(); } catch { await new Promise((r) => setTimeout(r, 200 * (i + 1))); }
+    }
+    this.#closed = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    return this.#dirty.size;
+  }
+}

@@ -1,0 +1,38 @@
+import type { JetStreamEventLog } from '../eventlog/JetStreamEventLog.js';
+import type { KvStateEntry } from './kvStateEntry.js';
+import { asStateChanged, asStateEditedInSql, stateSubject } from './stateEvents.js';
+
+/** A state entry recovered from the stream, with who wrote it. */
+export interface RecoveredEntry extends KvStateEntry {
+  readonly writer?: string;
+}
+
+/**
+ * Reads an agent's state events after `afterSeq` and folds them into the newest entry per key:
+ * how a writer catches up after losing an append race, and how hydration finds acknowledged
+ * writes that never reached PostgreSQL (a crash between append and flush). Malformed events are
+ * skipped here; the projection dead-letters them.
+ */
+export async function recoverFromStream(log: JetStreamEventLog, agentId: string, afterSeq: number): Promise<{ latest: Map<string, RecoveredEntry>; lastSeq: number }> {
+  const epoch = await log.epoch();
+  const latest = new Map<string, RecoveredEntry>();
+  let lastSeq = afterSeq;
+  for await (const item of log.read({ filter: stateSubject(agentId), from: { seq: afterSeq + 1 } })) {
+    if (item.kind !== 'event') { if (item.kind === 'malformed') lastSeq = Math.max(lastSeq, item.seq); continue; }
+    const { event, seq } = item.record;
+    lastSeq = Math.max(lastSeq, seq);
+    try {
+      if (event.type === 'StateChanged') {
+        const e = asStateChanged(event);
+        latest.set(e.data.key, { epoch, seq, strategy: e.data.strategy, value: e.data.value, stored: e.data.stored, writer: e.data.writer, ...(e.data.op === 'delete' ? { tombstone: true } : {}) });
+      } else if (event.type === 'StateEditedInSql') {
+        const e = asStateEditedInSql(event);
+        const prev = latest.get(e.data.state_key);
+        latest.set(e.data.state_key, { epoch, seq, strategy: prev?.strategy ?? 'lww', value: e.data.new_value, stored: null, writer: 'sql', ...(e.data.operation === 'DELETE' || e.data.tombstone ? { tombstone: true } : {}) });
+      }
+    } catch {
+      // A malformed state event cannot be applied; the agent-state projection dead-letters it.
+    }
+  }
+  return { latest, lastSeq };
+}
