@@ -1,1 +1,2 @@
-export {};
+export { up } from "./commands/up.js";
+export type { UpOptions } from "./commands/up.js";
