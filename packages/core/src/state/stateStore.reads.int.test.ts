@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { startTestEnv } from '../testing/index.js';
+import { JetStreamKvStore } from '../kv/JetStreamKvStore.js';
+import { agentKvKey } from '../config/identifiers.js';
+import { MisterSmithError } from '../errors/MisterSmithError.js';
+import { createStateStore } from './createStateStore.js';
+
+describe('state store: read path', () => {
+  it('invalidates L1 across processes through the KV watch', async () => {
+    await using env = await startTestEnv();
+    const other = await env.connect();
+    const a = await createStateStore(env);
+    const b = await createStateStore({ nats: other, pg: env.pg, topology: env.topology });
+    await a.write('x1', 'color', 'red');
+    expect(await b.read('x1', 'color')).toBe('red');
+    expect((await b.readEntry('x1', 'color'))?.source).toBe('memory');
+    await a.write('x1', 'color', 'blue');
+    await expect.poll(() => b.read('x1', 'color'), { timeout: 5000 }).toBe('blue');
+    await a.close();
+    await b.close();
+  });
+
+  it('re-hydrates KV from PostgreSQL after the KV entry is deleted, and never resurrects a deleted key', async () => {
+    await using env = await startTestEnv();
+    const store = await createStateStore(env, { cache: { maxEntries: 0 } });
+    await store.write('h1', 'a', 1);
+    await store.write('h1', 'b', 2);
+    await store.delete('h1', 'b');
+    await store.flush();
+    const kv = await env.bucket('agentState');
+    for (const k of ['a', 'b']) await kv.purge(agentKvKey('h1', k));
+    const report = await store.hydrateAgent('h1');
+    expect(report).toMatchObject({ keys: 2, repaired: 0 });
+    expect(await store.read('h1', 'a')).toBe(1);
+    expect(await store.read('h1', 'b')).toBeUndefined();
+    expect(await store.readAll('h1')).toEqual({ a: 1 });
+    await store.close();
+  });
+
+  it('rejects invalid ids and keys before they reach NATS or PostgreSQL, and keeps serving', async () => {
+    await using env = await startTestEnv();
+    const store = await createStateStore(env);
+    for (const [id, key] of [['bad id', 'k'], ['a', 'has.dot'], ['a', '_reserved'], ['', 'k'], ['x'.repeat(65), 'k']] as const) {
+      const e = await store.write(id, key, 1).catch((x: unknown) => x);
+      expect(MisterSmithError.is(e) && ['INVALID_ID', 'INVALID_KEY'].includes(e.code), `${id}/${key}`).toBe(true);
+    }
+    const big = await store.write('a', 'big', 'x'.repeat(2 * 1024 * 1024)).catch((x: unknown) => x);
+    expect(MisterSmithError.is(big, 'PAYLOAD_TOO_LARGE')).toBe(true);
+    await store.write('a', 'ok', 1);
+    expect(await store.read('a', 'ok')).toBe(1);
+    await store.close();
+  });
+
+  it('reports a corrupt KV entry as CORRUPT_ENTRY naming the key, without poisoning other keys', async () => {
+    await using env = await startTestEnv();
+    const store = await createStateStore(env, { cache: { maxEntries: 0 } });
+    await store.write('c1', 'good', 1);
+    const kv: JetStreamKvStore = await env.bucket('agentState');
+    await kv.put(agentKvKey('c1', 'bad'), 'not json');
+    const e = await store.read('c1', 'bad').catch((x: unknown) => x);
+    expect(MisterSmithError.is(e, 'CORRUPT_ENTRY')).toBe(true);
+    expect((e as MisterSmithError).details.key).toBe(agentKvKey('c1', 'bad'));
+    expect(await store.read('c1', 'good')).toBe(1);
+    await store.close();
+  });
+});
