@@ -1,1 +1,14 @@
-export {};
+export { createBridge } from './createBridge.js';
+export { startBridge } from './startBridge.js';
+export type { Bridge, BridgeError, BridgeOptions, BridgeState, BridgeStatus } from './Bridge.js';
+export { BRIDGE_LOCK_KEY, OUTBOX_CHANNEL } from './BridgeLock.js';
+export { createBridgeMetrics } from './bridgeMetrics.js';
+export type { BridgeMetrics } from './bridgeMetrics.js';
+export { outboxEventId, outboxMsgId } from './outboxEventId.js';
+export { OUTBOX_PAYLOADS_TABLE } from './OutboxStore.js';
+export { referenceData } from './referenceData.js';
+export type { OutboxReference } from './referenceData.js';
+export { runBridgeService } from './main.js';
+export type { BridgeService, BridgeServiceOptions } from './main.js';
+export { serveMetrics } from './serveMetrics.js';
+export type { MetricsServer } from './serveMetrics.js';

@@ -1,0 +1,12 @@
+/** True when `subject` (no wildcards) is matched by the NATS filter `filter` (`*` and a final `>` allowed). */
+export function subjectMatches(filter: string, subject: string): boolean {
+  const f = filter.split('.');
+  const s = subject.split('.');
+  for (let i = 0; i < f.length; i++) {
+    const t = f[i];
+    if (t === '>') return s.length > i;
+    if (i >= s.length) return false;
+    if (t !== '*' && t !== s[i]) return false;
+  }
+  return f.length === s.length;
+}
