@@ -55,7 +55,15 @@ export class JetStreamEventLog implements EventLog {
 
   async append(event: EventEnvelope, options: AppendOptions = {}): Promise<AppendResult> {
     const subject = this.subjectOf(assertSubject(event.subject));
-    const payload = encodeEvent(event, this.#spec.maxMsgSize);
+    if (!this.#spec.subjects.some((pattern) => subjectMatches(pattern, subject))) {
+      // Published anyway, it would land in another stream (with a position that is not ours) or nowhere.
+      throw msError('INVALID_SUBJECT', `subject ${event.subject} does not belong to stream ${this.#spec.name} (${this.#spec.subjects.join(', ')})`, { details: { subject: event.subject, stream: this.#spec.name } });
+    }
+    // The server's max_payload (1 MiB by default) can be below the stream's max_msg_size (5 MiB
+    // for TASK_EXECUTION), and the headers count against it: check both before publishing.
+    const maxPayload = this.#nats.nc.info?.max_payload;
+    const limit = maxPayload === undefined ? this.#spec.maxMsgSize : Math.min(this.#spec.maxMsgSize, maxPayload - HEADER_ALLOWANCE);
+    const payload = encodeEvent(event, limit);
     const epoch = await this.epoch();
     for (let attempt = 1; ; attempt++) {
       try {
@@ -188,6 +196,20 @@ export class JetStreamEventLog implements EventLog {
     return classifyNatsError(e, `stream ${this.#spec.name}`);
   }
 }
+
+/** Whether `subject` matches a stream subject pattern (`*` is one token, a final `>` one or more). */
+function subjectMatches(pattern: string, subject: string): boolean {
+  const p = pattern.split('.');
+  const t = subject.split('.');
+  for (let i = 0; i < p.length; i++) {
+    if (p[i] === '>') return t.length > i;
+    if (i >= t.length || (p[i] !== '*' && p[i] !== t[i])) return false;
+  }
+  return p.length === t.length;
+}
+
+/** Room left for the headers (Nats-Msg-Id, Ms-Event-Type, traceparent, expectations) under max_payload. */
+const HEADER_ALLOWANCE = 1024;
 
 function toItem(m: JsMsg): LogItem {
   try {

@@ -24,8 +24,12 @@ export class JetStreamKvStore implements KvStore {
   static async open(nats: NatsHandle, bucket: string, options: { maxValueSize?: number } = {}): Promise<JetStreamKvStore> {
     try {
       const kv = await nats.kvm.open(bucket, { bindOnly: true });
-      await kv.status();
-      return new JetStreamKvStore(bucket, kv, options.maxValueSize);
+      const status = await kv.status();
+      // Oversized values get a typed error before they are sent, whether or not the caller passed
+      // a limit: the bucket's own max value size and the server's max_payload apply either way.
+      const limits = [options.maxValueSize, status.maxValueSize > 0 ? status.maxValueSize : undefined, nats.nc.info?.max_payload]
+        .filter((n): n is number => n !== undefined);
+      return new JetStreamKvStore(bucket, kv, limits.length > 0 ? Math.min(...limits) : undefined);
     } catch (e) {
       if (jsApiCode(e) === JsCodes.streamNotFound) {
         throw msError('NOT_FOUND', `KV bucket ${bucket} does not exist: run "mister-smith migrate" to provision NATS`, { cause: e, details: { bucket } });

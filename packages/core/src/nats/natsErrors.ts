@@ -1,5 +1,5 @@
 import { JetStreamApiError } from '@nats-io/jetstream';
-import { ClosedConnectionError, DrainingConnectionError, NoRespondersError, PermissionViolationError, TimeoutError } from '@nats-io/nats-core';
+import { ClosedConnectionError, DrainingConnectionError, NoRespondersError, PermissionViolationError, RequestError, TimeoutError } from '@nats-io/nats-core';
 import { MisterSmithError, msError } from '../errors/MisterSmithError.js';
 
 /** JetStream API error codes the project reacts to. */
@@ -23,7 +23,13 @@ export function jsApiCode(e: unknown): number | undefined {
 
 /** Whether a publish failure is transient (leader election, no responders, timeout) and worth a retry. */
 export function isTransientNatsError(e: unknown): boolean {
-  return e instanceof TimeoutError || e instanceof NoRespondersError || (e instanceof JetStreamApiError && e.code === 10039);
+  // nats.js reports a publish that found no responders (leader election, or no stream) as
+  // "jetstream is not enabled", with the no-responders RequestError as its cause.
+  return e instanceof TimeoutError || isNoResponders(e) || (e instanceof Error && isNoResponders(e.cause)) || (e instanceof JetStreamApiError && e.code === 10039);
+}
+
+function isNoResponders(e: unknown): boolean {
+  return e instanceof NoRespondersError || (e instanceof RequestError && e.isNoResponders());
 }
 
 /** Maps a NATS client error to a MisterSmithError with a code (permissions, timeouts, closed). */
