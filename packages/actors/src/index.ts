@@ -1,1 +1,1 @@
-export {};
+export { agentLifecycleMachine } from './lifecycle/agentLifecycleMachine.js';

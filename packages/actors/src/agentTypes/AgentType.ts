@@ -1,0 +1,68 @@
+import type { ConflictStrategy, StrategySpec } from '@mister-smith/crdt';
+import type { Draft } from 'immer';
+
+/** An agent's state object: each top-level key is one state key (`agents.state` row, KV entry). */
+export type AgentState = Readonly<Record<string, unknown>>;
+
+/** When a state write is acknowledged: after the JetStream append (default) or the PostgreSQL commit. */
+export type AgentDurability = 'jetstream' | 'postgres';
+
+/** What a command handler can see and do besides editing its draft. */
+export interface CommandContext {
+  readonly agentId: string;
+  /** The client's command id, when it sent one. */
+  readonly commandId: string | undefined;
+  /** Who executes the command (the owning supervisor). */
+  readonly writer: string;
+  /**
+   * Registers an Automerge edit of a `crdt` key. The recipe is applied by the state store to
+   * the current stored document, so edits of concurrent writers merge instead of overwriting.
+   * Several edits of one key in one command run in order.
+   */
+  edit<T = Record<string, unknown>>(key: string, recipe: (doc: T) => void): void;
+}
+
+/**
+ * A command handler: an immer recipe over the agent's state (mutate `draft`), returning the
+ * command's result (sent back to the caller). Throw `msError('INVALID_ARGUMENT', ...)` for a bad
+ * payload; any other exception becomes HANDLER_FAILED and leaves the state untouched.
+ */
+export type CommandHandler<S extends AgentState = AgentState> = {
+  // Method syntax keeps handlers bivariant, so an AgentType<{ count: number }> is an AgentType.
+  bivariant(draft: Draft<S>, payload: unknown, ctx: CommandContext): unknown;
+}['bivariant'];
+
+/** What `defineAgentType` takes. */
+export interface AgentTypeDefinition<S extends AgentState = AgentState> {
+  /** Type name (`[A-Za-z0-9_-]{1,64}`). */
+  readonly name: string;
+  /** State of an agent that has nothing stored yet. */
+  readonly initialState: S;
+  readonly commands: Readonly<Record<string, CommandHandler<S>>>;
+  /** Conflict strategy per state key (default LWW). */
+  readonly strategies?: StrategySpec;
+  /** Idle time before passivation. Default: a third of the AGENT_STATE KV TTL (10 min with the seed's 30). */
+  readonly idleTtlMs?: number;
+  /** Dirty keys that start a flush (default 50, the seed's batch size). */
+  readonly flushThreshold?: number;
+  /** A dirty agent flushes at least this often (default 10 s; the state store also flushes on its own). */
+  readonly flushIntervalMs?: number;
+  /** When writes are acknowledged (default `jetstream`). */
+  readonly durability?: AgentDurability;
+}
+
+/** A validated agent type, as the supervisor uses it. */
+export interface AgentType<S extends AgentState = AgentState> {
+  readonly name: string;
+  readonly initialState: S;
+  readonly commands: Readonly<Record<string, CommandHandler<S>>>;
+  readonly strategies: StrategySpec;
+  readonly idleTtlMs: number | undefined;
+  readonly flushThreshold: number;
+  readonly flushIntervalMs: number;
+  readonly durability: AgentDurability;
+  /** Whether `name` is one of the type's commands. */
+  hasCommand(name: string): boolean;
+  /** The conflict strategy of a state key. */
+  strategyOf(key: string): ConflictStrategy;
+}

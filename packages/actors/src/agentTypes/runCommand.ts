@@ -1,0 +1,79 @@
+import { assertStateKey, MisterSmithError, msError } from '@mister-smith/core';
+import { produce } from 'immer';
+import type { AgentState, AgentType, CommandContext } from './AgentType.js';
+
+/** One state key a command changed, and what to hand to the state store. */
+export type StateChange =
+  | { readonly key: string; readonly op: 'put'; readonly input: unknown }
+  | { readonly key: string; readonly op: 'delete' };
+
+/** What running a handler produced, before anything is persisted. */
+export interface CommandOutcome {
+  /** The new state object (structurally shared with the old one, frozen by immer). */
+  readonly next: AgentState;
+  readonly result: unknown;
+  readonly changes: readonly StateChange[];
+}
+
+type DocRecipe = (doc: Record<string, unknown>) => void;
+
+/**
+ * Runs command `name` of `type` against `state` as an immer recipe and lists the changed
+ * top-level keys. Pure: nothing is written. A `crdt` key edited through `ctx.edit` is
+ * written as its recipe (merged by the store against the current document).
+ *
+ * @throws UNKNOWN_COMMAND, INVALID_KEY for a changed key that is not a valid state key,
+ * the handler's own MisterSmithError (e.g. INVALID_ARGUMENT), or HANDLER_FAILED with the cause.
+ */
+export function runCommand(type: AgentType, state: AgentState, name: string, payload: unknown, ctx: Omit<CommandContext, 'edit'>): CommandOutcome {
+  if (!type.hasCommand(name)) {
+    throw msError('UNKNOWN_COMMAND', `agent type ${type.name} has no command ${JSON.stringify(name)}`, { details: { agentType: type.name, command: name } });
+  }
+  const handler = type.commands[name]!;
+  let edits: Map<string, DocRecipe[]> | undefined;
+  let result: unknown;
+  let next: AgentState;
+  const context: CommandContext = {
+    ...ctx,
+    edit(key, recipe) {
+      assertStateKey(key);
+      if (typeof recipe !== 'function') throw msError('INVALID_ARGUMENT', `edit of ${key} needs a recipe function`);
+      edits ??= new Map();
+      const list = edits.get(key) ?? [];
+      list.push(recipe as DocRecipe);
+      edits.set(key, list);
+    },
+  };
+  try {
+    // The handler's return value is the command's result, never a replacement state.
+    next = produce(state, (draft) => { result = handler(draft, payload, context); }) as AgentState;
+  } catch (e) {
+    if (MisterSmithError.is(e)) throw e;
+    throw msError('HANDLER_FAILED', `command ${name} of ${type.name} threw: ${(e as Error)?.message ?? String(e)}`, { cause: e, details: { agentType: type.name, command: name } });
+  }
+  const changes: StateChange[] = [];
+  for (const key of Object.keys(next)) {
+    const recipes = edits?.get(key);
+    if (recipes) {
+      if (next[key] !== state[key]) {
+        throw msError('HANDLER_FAILED', `command ${name} both assigned and edited crdt key ${key}: use one of the two`, { details: { key, command: name } });
+      }
+      continue;
+    }
+    if (!Object.hasOwn(state, key) || next[key] !== state[key]) {
+      assertStateKey(key);
+      if (next[key] === undefined) changes.push({ key, op: 'delete' });
+      else changes.push({ key, op: 'put', input: next[key] });
+    }
+  }
+  for (const key of Object.keys(state)) {
+    if (!Object.hasOwn(next, key)) changes.push({ key, op: 'delete' });
+  }
+  if (edits) {
+    for (const [key, recipes] of edits) {
+      const recipe: DocRecipe = recipes.length === 1 ? recipes[0]! : (doc) => { for (const r of recipes) r(doc); };
+      changes.push({ key, op: 'put', input: recipe });
+    }
+  }
+  return { next, result, changes };
+}
