@@ -35,6 +35,8 @@ export interface StateStoreDeps {
   readonly registry?: Registry;
 }
 
+const MAX_APPEND_ATTEMPTS = 40;
+
 interface Current extends KvStateEntry { readonly source: StateEntry['source'] }
 
 /**
@@ -127,12 +129,6 @@ export async function createStateStore(deps: StateStoreDeps, options: StateStore
     return strategy.prepare(entry.value, ctx, undefined);
   }
 
-  async function headSeq(agentId: string): Promise<number> {
-    let s = lastSeq.get(agentId);
-    if (s === undefined) { s = await log.headOf(stateSubject(agentId)); lastSeq.set(agentId, s); }
-    return s;
-  }
-
   async function commit(agentId: string, key: string, op: 'put' | 'delete', input: unknown, opts: WriteOptions): Promise<WriteResult> {
     if (closed) throw msError('CLOSED', 'the state store is closed');
     assertAgentId(agentId);
@@ -157,11 +153,15 @@ export async function createStateStore(deps: StateStoreDeps, options: StateStore
         merged = outcome !== 'took-incoming' && outcome !== 'unchanged';
         if (merged) notifyConflict({ agentId, key, strategy: strategy.name, writers: [writer], outcome });
       }
+      let retryExpected: number | undefined;
       for (let attempt = 1; ; attempt++) {
         const value = next === null ? null : strategy.read(next);
         const event = stateChanged(agentId, { key, op, value, stored: next, strategy: strategy.name, writer, ...(opts.commandId ? { commandId: opts.commandId } : {}) },
           { ...(opts.correlationId ? { correlationId: opts.correlationId } : {}), ...(opts.causationId ? { causationId: opts.causationId } : {}), ...(opts.traceparent ? { traceparent: opts.traceparent } : {}) });
-        const expected = fenced ? opts.expectedLastSeq : await headSeq(agentId);
+        // Without a fencing token, the key's own version is the expectation: the append succeeds only
+        // if nothing was appended to this agent since, so a read-modify-write never builds on a
+        // stale value (KV may lag the stream by another writer's in-flight write).
+        const expected = fenced ? opts.expectedLastSeq : retryExpected ?? (cur && cur.epoch === epoch ? cur.seq : 0);
         try {
           const ack = await log.append(event, { expectedLastSubjectSeq: expected });
           lastSeq.set(agentId, ack.seq);
@@ -173,10 +173,14 @@ export async function createStateStore(deps: StateStoreDeps, options: StateStore
           if ((opts.durability ?? defaultDurability) === 'postgres') await wb.flush((r) => r.agentId === agentId && r.stateKey === key);
           return { version: { epoch: ack.epoch, seq: ack.seq }, value: op === 'delete' ? undefined : value, merged };
         } catch (e) {
-          if (!MisterSmithError.is(e, 'SEQUENCE_CONFLICT') || fenced || attempt >= 12) throw e;
+          if (!MisterSmithError.is(e, 'SEQUENCE_CONFLICT') || fenced) throw e;
+          if (attempt >= MAX_APPEND_ATTEMPTS) {
+            throw msError('RETRIES_EXHAUSTED', `write of ${agentId}/${key} lost ${attempt} append races in a row to other writers of this agent; route writes through the agent's owner`, { cause: e, details: { agentId, key, attempts: attempt } });
+          }
           // Another writer appended to this agent first: catch up from the stream, then reconcile.
           const caught = await recoverFromStream(log, agentId, expected ?? 0);
           lastSeq.set(agentId, caught.lastSeq);
+          retryExpected = caught.lastSeq;
           const latest = caught.latest.get(key);
           if (latest) {
             cur = { ...latest, source: 'kv' };
@@ -195,7 +199,8 @@ export async function createStateStore(deps: StateStoreDeps, options: StateStore
               }
             }
           }
-          await new Promise((r) => setTimeout(r, Math.random() * 4 * attempt));
+          // Full jitter, growing: spreads competing writers so one of them wins each round.
+          await new Promise((r) => setTimeout(r, Math.random() * Math.min(200, 2 ** attempt)));
         }
       }
     });
