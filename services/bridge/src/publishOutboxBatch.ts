@@ -3,7 +3,7 @@ import { outboxEvent } from './outboxEvent.js';
 import { outboxMsgId } from './outboxEventId.js';
 import type { DeadLetterEntry, OutboxRow, OutboxStore } from './OutboxStore.js';
 import { referenceData } from './referenceData.js';
-import { routeOutboxRow, type OutboxRoute } from './routeOutboxRow.js';
+import { routeOfSubject, routeOutboxRow, type OutboxRoute } from './routeOutboxRow.js';
 
 /** What a batch needs to publish. */
 export interface PublishContext {
@@ -53,12 +53,11 @@ export async function publishOutboxBatch(rows: readonly OutboxRow[], ctx: Publis
   const dead: DeadLetterEntry[] = [];
   const prepared: Prepared[] = [];
   for (const row of rows) {
-    let route: OutboxRoute | undefined;
     try {
-      route = routeOutboxRow(row, ctx.topology);
-      prepared.push(await prepare(row, route, ctx));
+      prepared.push(await prepare(row, routeOutboxRow(row, ctx.topology), ctx));
     } catch (e) {
       if (!isRowError(e)) throw e;
+      const route = routeOfSubject(row.subject);
       dead.push({ row, stream: route ? ctx.topology.streams[route].name : null, reason: reasonOf(e) });
     }
   }

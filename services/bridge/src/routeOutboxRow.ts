@@ -13,7 +13,7 @@ export type OutboxRoute = 'agentState' | 'taskExecution';
  */
 export function routeOutboxRow(row: OutboxRow, topology: Topology): OutboxRoute {
   assertSubject(row.subject);
-  const route: OutboxRoute | undefined = row.subject.startsWith('agents.') ? 'agentState' : row.subject.startsWith('tasks.') ? 'taskExecution' : undefined;
+  const route = routeOfSubject(row.subject);
   if (route === undefined) {
     throw msError('INVALID_SUBJECT', `outbox subject ${row.subject} belongs to no stream the bridge publishes to (agents.*, tasks.*)`, { details: { subject: row.subject } });
   }
@@ -35,6 +35,11 @@ export function routeOutboxRow(row: OutboxRow, topology: Topology): OutboxRoute 
     throw msError('MALFORMED_EVENT', `outbox row ${row.id} has an event type of ${row.eventType.length} characters (1-128 allowed)`, { details: { outboxId: row.id } });
   }
   return route;
+}
+
+/** The stream family of a logical subject by its first token, undefined for neither `agents.` nor `tasks.`. */
+export function routeOfSubject(subject: string): OutboxRoute | undefined {
+  return subject.startsWith('agents.') ? 'agentState' : subject.startsWith('tasks.') ? 'taskExecution' : undefined;
 }
 
 /** The agent an outbox payload is about: `agent_id`, else `assigned_agent_id`, when valid. */
