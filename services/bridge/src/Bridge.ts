@@ -16,6 +16,8 @@ export interface BridgeOptions {
   readonly registry?: Registry;
   /** Outbox rows read and published per round. Default 256. */
   readonly batchSize?: number;
+  /** A batch stops growing once its payloads reach this many bytes (at least one row is read). Default 16 MB. */
+  readonly maxBatchBytes?: number;
   /** Fallback poll while idle: notifications are lost while the lock connection is down. Default 1000 ms. */
   readonly pollIntervalMs?: number;
   /** How often a standby bridge tries to take the lock. Default 500 ms. */

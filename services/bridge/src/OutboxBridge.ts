@@ -13,6 +13,7 @@ type Tuning = Required<Omit<BridgeOptions, 'pg' | 'nats' | 'topology' | 'logger'
 
 const DEFAULTS: Tuning = {
   batchSize: 256,
+  maxBatchBytes: 16 * 1024 * 1024,
   pollIntervalMs: 1000,
   lockRetryMs: 500,
   retentionMs: 60 * 60 * 1000,
@@ -61,7 +62,7 @@ export class OutboxBridge implements Bridge {
     this.#options = options;
     const given = options as Partial<Tuning>;
     this.#o = Object.fromEntries(Object.entries(DEFAULTS).map(([k, v]) => [k, given[k as keyof Tuning] ?? v])) as Tuning;
-    for (const k of ['batchSize', 'pollIntervalMs', 'lockRetryMs', 'pruneIntervalMs', 'pruneBatchSize', 'maxBackoffMs', 'publishTimeoutMs'] as const) {
+    for (const k of ['batchSize', 'maxBatchBytes', 'pollIntervalMs', 'lockRetryMs', 'pruneIntervalMs', 'pruneBatchSize', 'maxBackoffMs', 'publishTimeoutMs'] as const) {
       if (!(Number.isFinite(this.#o[k]) && this.#o[k] > 0)) throw msError('INVALID_CONFIG', `bridge option ${k} must be a positive number, got ${this.#o[k]}`);
     }
     for (const k of ['retentionMs', 'payloadRetentionMs'] as const) {
@@ -154,7 +155,7 @@ export class OutboxBridge implements Bridge {
         continue;
       }
       await this.#housekeeping(rows === 0);
-      if (rows >= this.#o.batchSize) continue;
+      if (rows > 0) continue; // more may wait (full batch, byte cap, rows committed meanwhile): read again until empty
       const why = await this.#wakeup.wait(this.#o.pollIntervalMs);
       if (why === 'timeout' && !this.#stopping) await this.#lock.check();
     }
@@ -184,7 +185,7 @@ export class OutboxBridge implements Bridge {
   /** Publishes one batch; returns the number of rows it read. */
   async #round(): Promise<number> {
     const systemIdentifier = (this.#systemId ??= await this.#store.systemIdentifier());
-    const rows = await this.#store.fetchUnpublished(this.#o.batchSize);
+    const rows = await this.#store.fetchUnpublished(this.#o.batchSize, this.#o.maxBatchBytes);
     if (rows.length === 0 || !this.#lock.held) return 0;
     const outcome = await publishOutboxBatch(rows, {
       topology: this.#options.topology, logs: this.#logs, store: this.#store, systemIdentifier,

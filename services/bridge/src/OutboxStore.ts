@@ -47,13 +47,19 @@ export class OutboxStore {
   }
 
   /**
-   * The oldest unpublished rows, in id order. Never "id > last seen": transactions commit out of id
+   * The oldest unpublished rows, in id order, at most `limit` rows and about `maxBytes` of payload. Never "id > last seen": transactions commit out of id
    * order, and a high-water mark would skip a row that commits late.
    */
-  async fetchUnpublished(limit: number): Promise<OutboxRow[]> {
+  async fetchUnpublished(limit: number, maxBytes: number = Number.MAX_SAFE_INTEGER): Promise<OutboxRow[]> {
+    // Cut the batch once its payloads pass maxBytes (the first row always comes), so a run of
+    // large values does not load hundreds of megabytes at once.
     const rows = await this.#query<RawRow>(
-      'SELECT id, subject, event_type, payload, created_at FROM mister_smith.outbox WHERE published_at IS NULL ORDER BY id LIMIT $1',
-      [limit],
+      `SELECT id, subject, event_type, payload, created_at FROM (
+         SELECT o.*, sum(o.size) OVER (ORDER BY o.id) - o.size AS before
+         FROM (SELECT id, subject, event_type, payload, created_at, octet_length(payload::text) AS size
+               FROM mister_smith.outbox WHERE published_at IS NULL ORDER BY id LIMIT $1) o
+       ) b WHERE before < $2 ORDER BY id`,
+      [limit, maxBytes],
     );
     return rows.map((r) => ({ id: r.id, subject: r.subject, eventType: r.event_type, payload: r.payload, createdAt: r.created_at }));
   }

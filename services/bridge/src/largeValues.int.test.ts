@@ -65,3 +65,16 @@ describe('bridge: large values', () => {
     expect(bridge.status().byReference).toBe(1);
   });
 });
+
+describe('bridge: batches', () => {
+  it('cuts batches by payload bytes and still drains everything in order', async () => {
+    await using env = await startTestEnv();
+    await using bridge = await startBridge(bridgeOptions(env, { maxBatchBytes: 20_000, batchSize: 50 }));
+    await sql(env, `INSERT INTO agents.state (agent_id, state_key, state_value, version_epoch, version)
+      SELECT 'a1', 'k' || lpad(i::text, 3, '0'), to_jsonb(repeat('x', 5000)), 0, 1 FROM generate_series(1, 30) i`);
+    await waitForDrained(env);
+    const events = await waitForEvents(env.logs.agentState, 'agents.>', 30);
+    expect(events.map((e) => (e.data as { state_key: string }).state_key)).toEqual(Array.from({ length: 30 }, (_, i) => `k${String(i + 1).padStart(3, '0')}`));
+    expect(bridge.status().published).toBe(30);
+  });
+});
