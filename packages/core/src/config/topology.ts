@@ -72,6 +72,12 @@ export interface Topology {
     readonly taskProcessor: ConsumerSpec;
     readonly monitoring: ConsumerSpec;
     readonly batchProcessor: ConsumerSpec;
+    /**
+     * Durable, unfiltered consumer of TASK_EXECUTION read by the task projection. Interest retention
+     * deletes a message nobody is interested in on arrival, so this consumer keeps every task event
+     * (created, completed, ...) until the projection has it, even while no projector runs.
+     */
+    readonly taskFeed: ConsumerSpec;
   };
 }
 
@@ -160,6 +166,10 @@ export function buildTopology(options: TopologyOptions = {}): Topology {
         stream: agentMessages.name, name: 'message-batch-processor', description: 'Batch processing of agent messages',
         deliverPolicy: 'all', ackPolicy: 'explicit', ackWaitSeconds: 60, maxDeliver: 5, replayPolicy: 'instant',
         maxBatch: 100, maxExpiresSeconds: 30, maxBytes: 1 * MB,
+      },
+      taskFeed: {
+        stream: taskExecution.name, name: 'task-projection', description: 'Every task event, for the task projection',
+        deliverPolicy: 'all', ackPolicy: 'explicit', ackWaitSeconds: 30, maxDeliver: -1, maxAckPending: 1000, replayPolicy: 'instant',
       },
     },
   };

@@ -41,7 +41,7 @@ describe('migrateToLatest', () => {
     expect(taskColumns).toEqual(expect.arrayContaining(['task_id', 'task_type', 'status', 'assigned_agent_id', 'priority', 'payload', 'result', 'error', 'created_at', 'updated_at']));
     const triggers = (await sql<{ trigger_name: string }>`
       SELECT DISTINCT trigger_name FROM information_schema.triggers WHERE event_object_schema IN ('agents', 'tasks') ORDER BY 1`.execute(db)).rows.map((r) => r.trigger_name);
-    expect(triggers).toEqual(['trigger_agent_state_outbox', 'trigger_task_lifecycle_outbox']);
+    expect(triggers).toEqual(['trigger_agent_state_outbox', 'trigger_agent_state_reset_meta', 'trigger_task_lifecycle_outbox']);
 
     const second = await migrateToLatest(db);
     expect(second).toEqual({ applied: [], alreadyApplied: Object.keys(migrations).length });

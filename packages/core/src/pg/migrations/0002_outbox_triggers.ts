@@ -39,6 +39,23 @@ export const outboxTriggers: Migration = {
       CREATE TRIGGER trigger_agent_state_outbox
         AFTER INSERT OR UPDATE OR DELETE ON agents.state
         FOR EACH ROW EXECUTE FUNCTION mister_smith.notify_agent_state_change()`.execute(db);
+    // An operator who edits state_value in SQL edits the user-visible value; the strategy's stored
+    // form (meta) no longer matches it, so it is dropped and rebuilt from the value on the next write.
+    await sql`
+      CREATE OR REPLACE FUNCTION mister_smith.reset_meta_on_sql_edit() RETURNS trigger AS $$
+      BEGIN
+        IF coalesce(current_setting('mister_smith.origin', true), '') <> 'framework'
+           AND NEW.state_value IS DISTINCT FROM OLD.state_value
+           AND NEW.meta IS NOT DISTINCT FROM OLD.meta THEN
+          NEW.meta := NULL;
+        END IF;
+        RETURN NEW;
+      END;
+      $$ LANGUAGE plpgsql`.execute(db);
+    await sql`
+      CREATE TRIGGER trigger_agent_state_reset_meta
+        BEFORE UPDATE ON agents.state
+        FOR EACH ROW EXECUTE FUNCTION mister_smith.reset_meta_on_sql_edit()`.execute(db);
     await sql`
       CREATE OR REPLACE FUNCTION mister_smith.notify_task_lifecycle_change() RETURNS trigger AS $$
       DECLARE
@@ -84,6 +101,8 @@ export const outboxTriggers: Migration = {
   },
   async down(db: Kysely<unknown>) {
     await sql`DROP TRIGGER IF EXISTS trigger_agent_state_outbox ON agents.state`.execute(db);
+    await sql`DROP TRIGGER IF EXISTS trigger_agent_state_reset_meta ON agents.state`.execute(db);
+    await sql`DROP FUNCTION IF EXISTS mister_smith.reset_meta_on_sql_edit()`.execute(db);
     await sql`DROP TRIGGER IF EXISTS trigger_task_lifecycle_outbox ON tasks.queue`.execute(db);
     await sql`DROP FUNCTION IF EXISTS mister_smith.notify_agent_state_change()`.execute(db);
     await sql`DROP FUNCTION IF EXISTS mister_smith.notify_task_lifecycle_change()`.execute(db);
