@@ -1,0 +1,80 @@
+import { base64ToBytes } from './base64.js';
+import { CrdtError } from './CrdtError.js';
+import { decodeDoc } from './docCodec.js';
+import { isHlcTimestamp, type HlcTimestamp } from './HlcTimestamp.js';
+import { isPlainObject, toJsonValue, type JsonValue } from './jsonValue.js';
+import type { CrdtStored, LwwStored, StoredValue, VclockStored } from './StoredValue.js';
+import { maximalVersions, type VclockVersion } from './vclockRegister.js';
+import { isVectorClock, normalizeClock } from './vectorClocks.js';
+
+/**
+ * Validate untrusted data (e.g. a parsed KV entry) as a {@link StoredValue} of any strategy and
+ * return a frozen, canonical copy: vector-clock siblings deduplicated and sorted, Automerge
+ * binaries checked to load.
+ *
+ * @throws CrdtError `CORRUPT_ENTRY` with `details.reason` naming what is wrong.
+ */
+export function parseStored(raw: unknown): StoredValue {
+  if (!isPlainObject(raw)) throw corrupt('not an object');
+  switch (raw['s']) {
+    case 'lww':
+      return parseLww(raw);
+    case 'vclock':
+      return parseVclock(raw);
+    case 'crdt':
+      return parseCrdt(raw);
+    default:
+      throw corrupt('unknown strategy tag', { s: raw['s'] });
+  }
+}
+
+function parseLww(raw: Record<string, unknown>): LwwStored {
+  const { value, hlc, writer } = raw;
+  return Object.freeze({ s: 'lww', value: jsonField(value, 'value'), hlc: hlcField(hlc), writer: writerField(writer) });
+}
+
+function parseVclock(raw: Record<string, unknown>): VclockStored {
+  const siblings = raw['siblings'];
+  if (!Array.isArray(siblings) || siblings.length === 0) throw corrupt('siblings is not a non-empty array');
+  const versions = siblings.map((item: unknown): VclockVersion<JsonValue> => {
+    if (!isPlainObject(item)) throw corrupt('a sibling is not an object');
+    if (!isVectorClock(item['clock'])) throw corrupt('a sibling has an invalid vector clock');
+    return Object.freeze({
+      value: jsonField(item['value'], 'value'),
+      clock: normalizeClock(item['clock']),
+      writer: writerField(item['writer']),
+      hlc: hlcField(item['hlc']),
+    });
+  });
+  return Object.freeze({ s: 'vclock', siblings: maximalVersions(versions) });
+}
+
+function parseCrdt(raw: Record<string, unknown>): CrdtStored {
+  const doc = raw['doc'];
+  if (typeof doc !== 'string') throw corrupt('doc is not a string');
+  decodeDoc(base64ToBytes(doc)); // throws CORRUPT_ENTRY with the Automerge error as cause
+  return Object.freeze({ s: 'crdt', doc });
+}
+
+function jsonField(value: unknown, field: string): JsonValue {
+  if (value === undefined) throw corrupt(`${field} is missing`);
+  try {
+    return toJsonValue(value);
+  } catch (cause) {
+    throw corrupt(`${field} is not JSON data`, {}, cause);
+  }
+}
+
+function hlcField(value: unknown): HlcTimestamp {
+  if (!isHlcTimestamp(value)) throw corrupt('hlc is not a valid timestamp');
+  return Object.freeze({ wall: value.wall, counter: value.counter, node: value.node });
+}
+
+function writerField(value: unknown): string {
+  if (typeof value !== 'string' || value.length === 0) throw corrupt('writer is not a non-empty string');
+  return value;
+}
+
+function corrupt(reason: string, details: Record<string, unknown> = {}, cause?: unknown): CrdtError {
+  return new CrdtError('CORRUPT_ENTRY', `Corrupt stored value: ${reason}`, { cause, details: { reason, ...details } });
+}
