@@ -70,3 +70,5 @@ export { createLogger, silentLogger } from './observability/createLogger.js';
 export type { Logger } from './observability/createLogger.js';
 export { createRegistry, stateMetrics } from './observability/coreMetrics.js';
 export type { StateMetrics } from './observability/coreMetrics.js';
+export { subscribe } from './subscribe/subscribe.js';
+export type { SubscribeOptions, Subscription } from './subscribe/subscribe.js';
