@@ -1,0 +1,108 @@
+import {
+  agentKvKey, asStateChanged, asStateEditedInSql, compareVersions, msError, upsertStateRows, writeKvForward,
+  type KvStore, type StateRow, type StrategyName,
+} from '@mister-smith/core';
+import type { Projection, ProjectionContext } from '../types/Projection.js';
+import type { ProjectionItem } from '../types/ProjectionItem.js';
+import { mapLimit } from '../util/mapLimit.js';
+import { untyped } from './untypedTables.js';
+import { upsertStateRowsInto } from './upsertStateRowsInto.js';
+
+/** Options of the agent-state projection. */
+export interface AgentStateProjectionOptions {
+  /** The AGENT_STATE bucket; omitted, only PostgreSQL is written. */
+  readonly kv?: KvStore;
+  /** KV writes in flight per batch (default 32). */
+  readonly kvConcurrency?: number;
+  readonly name?: string;
+}
+
+const TABLE = 'agents.state';
+const STRATEGIES: ReadonlySet<string> = new Set(['lww', 'vclock', 'crdt']);
+
+/**
+ * Agent state: `StateChanged` and `StateEditedInSql` on `agents.state.<agentId>` -> `agents.state`
+ * (through `upsertStateRows`, versioned by (epoch, seq), tombstones for deletes) and the AGENT_STATE
+ * KV bucket (through `writeKvForward`, so KV only moves forward). An SQL edit becomes a plain value
+ * (`meta`/`stored` null) at its event's version and keeps the key's strategy. `OwnershipAcquired` is
+ * not state and is skipped; any other event type is unhandled (dead-lettered after retries).
+ *
+ * KV is written after the PostgreSQL statements and before the commit: a crash in between replays
+ * the batch, and the KV writes are skipped as equal. A rebuild writes no KV.
+ */
+export function agentStateProjection(options: AgentStateProjectionOptions = {}): Projection {
+  const name = options.name ?? 'agent-state';
+  return {
+    name,
+    stream: 'agentState',
+    subjects: ['agents.state.>'],
+    tables: [TABLE],
+    async apply(items, ctx) {
+      const rows = await stateRowsOf(items, ctx);
+      const physical = ctx.table(TABLE);
+      if (physical === TABLE) await upsertStateRows(ctx.trx, rows);
+      else await upsertStateRowsInto(ctx.trx, physical, rows);
+      if (options.kv && ctx.mode === 'live') await writeKv(options.kv, rows, options.kvConcurrency ?? 32);
+    },
+  };
+}
+
+async function stateRowsOf(items: readonly ProjectionItem[], ctx: ProjectionContext): Promise<StateRow[]> {
+  const rows: StateRow[] = [];
+  const strategyOf = new Map<string, StrategyName>();
+  const unresolved: number[] = [];
+  for (const item of items) {
+    if (item.kind !== 'event') throw item.error;
+    const e = item.event;
+    if (e.type === 'StateChanged') {
+      const s = asStateChanged(e);
+      const del = s.data.op === 'delete';
+      rows.push({
+        agentId: s.agentId!, stateKey: s.data.key, value: del ? null : (s.data.value ?? null), meta: del ? null : (s.data.stored ?? null),
+        epoch: item.epoch, seq: item.seq, tombstone: del, strategy: s.data.strategy,
+      });
+      strategyOf.set(keyOf(s.agentId!, s.data.key), s.data.strategy);
+    } else if (e.type === 'StateEditedInSql') {
+      const d = asStateEditedInSql(e).data;
+      const tombstone = d.operation === 'DELETE' || d.tombstone === true;
+      const known = strategyOf.get(keyOf(d.agent_id, d.state_key));
+      if (known === undefined) unresolved.push(rows.length);
+      rows.push({
+        agentId: d.agent_id, stateKey: d.state_key, value: tombstone ? null : (d.new_value ?? null), meta: null,
+        epoch: item.epoch, seq: item.seq, tombstone, strategy: known ?? 'lww',
+      });
+    } else if (e.type !== 'OwnershipAcquired') {
+      throw msError('PROJECTION_FAILED', `agent-state does not handle event type ${e.type}`, { details: { type: e.type, seq: item.seq } });
+    }
+  }
+  if (unresolved.length > 0) {
+    // An SQL edit keeps the strategy the key had before this batch (deterministic: the table holds
+    // exactly the events before it, live or during a rebuild).
+    const agents = [...new Set(unresolved.map((i) => rows[i]!.agentId))];
+    const found = await untyped(ctx.trx).selectFrom(ctx.table(TABLE)).select(['agent_id', 'state_key', 'strategy']).where('agent_id', 'in', agents).execute();
+    const byKey = new Map(found.map((r) => [keyOf(String(r.agent_id), String(r.state_key)), String(r.strategy)]));
+    for (const i of unresolved) {
+      const r = rows[i]!;
+      const s = byKey.get(keyOf(r.agentId, r.stateKey));
+      if (s !== undefined && STRATEGIES.has(s)) rows[i] = { ...r, strategy: s };
+    }
+  }
+  return rows;
+}
+
+async function writeKv(kv: KvStore, rows: readonly StateRow[], concurrency: number): Promise<void> {
+  const newest = new Map<string, StateRow>();
+  for (const r of rows) {
+    const k = keyOf(r.agentId, r.stateKey);
+    const prev = newest.get(k);
+    if (!prev || compareVersions(prev, r) < 0) newest.set(k, r);
+  }
+  await mapLimit([...newest.values()], concurrency, (r) => writeKvForward(kv, agentKvKey(r.agentId, r.stateKey), {
+    epoch: r.epoch, seq: r.seq, strategy: (r.strategy ?? 'lww') as StrategyName, value: r.value ?? null, stored: r.meta ?? null,
+    ...(r.tombstone ? { tombstone: true } : {}),
+  }));
+}
+
+function keyOf(agentId: string, key: string): string {
+  return `${agentId}\u0000${key}`;
+}

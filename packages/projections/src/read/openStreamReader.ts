@@ -1,0 +1,120 @@
+import { classifyNatsError, namespacedSubject, type NatsHandle } from '@mister-smith/core';
+import type { ProjectionItem } from '../types/ProjectionItem.js';
+import { deliverPolicy, type ConsumerMessages, type OrderedConsumerOptions } from '../util/natsTypes.js';
+import { logicalSubject, toProjectionItem } from './toProjectionItem.js';
+
+/** Options of `openStreamReader`. */
+export interface StreamReaderOptions {
+  readonly stream: string;
+  readonly namespace: string | undefined;
+  readonly epoch: number;
+  /** First sequence to read. */
+  readonly fromSeq: number;
+  /** Logical filter subject; omitted: the whole stream. */
+  readonly filter?: string;
+  /** Messages pulled per request (default 1000); the reader buffers at most twice this. */
+  readonly pull?: number;
+  /** Called when the consumer was recreated or the stream vanished: the caller re-checks the stream epoch. */
+  readonly onReset?: (reason: string) => void;
+}
+
+/** Batched reads from an ordered consumer, with back-pressure. */
+export interface StreamReader extends AsyncDisposable {
+  /**
+   * Resolves with up to `max` items in stream order, waiting for the first (at most `idleMs` when
+   * given: then it may resolve with none); undefined once stopped.
+   */
+  next(max: number, idleMs?: number): Promise<ProjectionItem[] | undefined>;
+  /** Messages received so far. */
+  readonly delivered: number;
+  /** Items buffered and not yet taken. */
+  readonly buffered: number;
+  /** Messages the consumer reported still pending after the last one received. */
+  readonly pending: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Opens an ordered consumer (ephemeral, no acks, in stream order) from `fromSeq` and hands out
+ * batches of decoded items. Whatever is buffered forms the next batch, so batches grow under load
+ * and stay small when live.
+ */
+export async function openStreamReader(nats: NatsHandle, options: StreamReaderOptions): Promise<StreamReader> {
+  const pull = options.pull ?? 1000;
+  const opts: Partial<OrderedConsumerOptions> = {
+    deliver_policy: deliverPolicy('by_start_sequence'),
+    opt_start_seq: Math.max(1, options.fromSeq),
+    ...(options.filter !== undefined ? { filter_subjects: namespacedSubject(options.namespace, options.filter) } : {}),
+  };
+  let messages: ConsumerMessages;
+  try {
+    const consumer = await nats.js.consumers.get(options.stream, opts);
+    messages = await consumer.consume({ max_messages: pull });
+  } catch (e) {
+    throw classifyNatsError(e, `opening a reader on ${options.stream}`);
+  }
+  const buffer: ProjectionItem[] = [];
+  let stopped = false;
+  let closedByCaller = false;
+  let failure: unknown;
+  let pending = 0;
+  let delivered = 0;
+  let wakeReader: (() => void) | undefined;
+  let wakePump: (() => void) | undefined;
+  const wake = () => { const w = wakeReader; wakeReader = undefined; w?.(); };
+
+  const pump = (async () => {
+    for await (const m of messages) {
+      if (stopped) break;
+      pending = m.info.pending;
+      delivered++;
+      buffer.push(toProjectionItem({ epoch: options.epoch, seq: m.seq, subject: logicalSubject(options.namespace, m.subject), storedAt: m.time }, m.data));
+      wake();
+      if (buffer.length >= pull * 2) await new Promise<void>((r) => { wakePump = r; });
+    }
+  })().catch((e: unknown) => { if (!stopped) failure = classifyNatsError(e, `reading ${options.stream}`); }).finally(() => { stopped = true; wake(); });
+
+  const watch = (async () => {
+    for await (const s of messages.status()) {
+      if (s.type === 'ordered_consumer_recreated' || s.type === 'stream_not_found' || s.type === 'consumer_deleted' || s.type === 'reset') options.onReset?.(s.type);
+    }
+  })().catch((e: unknown) => { if (!stopped) options.onReset?.(`status stream failed: ${String(e)}`); });
+
+  const stop = async () => {
+    closedByCaller = true;
+    if (!stopped) {
+      stopped = true;
+      wake();
+      const w = wakePump; wakePump = undefined; w?.();
+      await messages.close();
+    }
+    await pump;
+    await watch;
+  };
+
+  return {
+    async next(max, idleMs) {
+      if (buffer.length === 0 && !stopped && idleMs !== undefined) {
+        await new Promise<void>((r) => {
+          const t = setTimeout(() => { wakeReader = undefined; r(); }, idleMs);
+          wakeReader = () => { clearTimeout(t); r(); };
+        });
+        if (buffer.length === 0 && !stopped) return [];
+      }
+      while (buffer.length === 0 && !stopped) await new Promise<void>((r) => { wakeReader = r; });
+      if (closedByCaller) return undefined;
+      if (buffer.length === 0) {
+        if (failure !== undefined) { const f = failure; failure = undefined; throw f; }
+        return undefined;
+      }
+      const batch = buffer.splice(0, max);
+      if (buffer.length < pull) { const w = wakePump; wakePump = undefined; w?.(); }
+      return batch;
+    },
+    get buffered() { return buffer.length; },
+    get pending() { return pending; },
+    get delivered() { return delivered; },
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
+}

@@ -1,0 +1,411 @@
+import { frameworkTransaction, msError, type DatabaseHandle, type NatsHandle, type Topology } from '@mister-smith/core';
+import { advisoryUnlock, backendPid, projectionLockKey, tryAdvisoryLock } from '../pg/advisoryLock.js';
+import { advanceCheckpoint, ensureCheckpoint, readCheckpoint, setCheckpointStatus, type Checkpoint } from '../pg/checkpoints.js';
+import type { Db } from '../pg/dbTypes.js';
+import { recordDeadLetters, type DeadLetter } from '../pg/deadLetters.js';
+import { openStreamReader, type StreamReader } from '../read/openStreamReader.js';
+import { lastSeqOf, streamState } from '../read/streamState.js';
+import type { Projection, ProjectionContext, ProjectionTransaction } from '../types/Projection.js';
+import type { ProjectionItem } from '../types/ProjectionItem.js';
+import type { ProjectionState, ProjectionStatus, RebuildProgress } from '../types/ProjectionStatus.js';
+import { backoffMs } from '../util/backoff.js';
+import { sleep } from '../util/sleep.js';
+import { subjectMatchesAny } from '../util/subjectMatches.js';
+import { commitIsolatingPoison } from './commitIsolatingPoison.js';
+import { describeError } from './describeError.js';
+import { InterestKeeper } from './InterestKeeper.js';
+import { isInfrastructureError } from './isInfrastructureError.js';
+import { silentLogger, type ProjectionLogger } from './ProjectionLogger.js';
+import { RateMeter } from './RateMeter.js';
+
+/** Tuning of a projection runner. */
+export interface RunnerOptions {
+  /** Most events per transaction (default 500). */
+  readonly maxBatch?: number;
+  /** Attempts of a failing event before it is dead-lettered (default 3). */
+  readonly maxAttempts?: number;
+  /** Base of the backoff between those attempts, ms (default 25). */
+  readonly retryBaseMs?: number;
+  /** How often a standby instance tries the lock, ms (default 1000). */
+  readonly lockPollMs?: number;
+  /** Backoff after an infrastructure failure, ms: first and ceiling (default 250 and 10 000). */
+  readonly failureBackoffMs?: readonly [number, number];
+}
+
+/** Callbacks for metrics and logs. */
+export interface RunnerHooks {
+  onCommit?(projection: string, info: { readonly events: number; readonly seq: number; readonly durationMs: number }): void;
+  onDeadLetter?(projection: string, letter: DeadLetter): void;
+  onState?(projection: string, state: ProjectionState, reason: string | undefined): void;
+}
+
+/** What a runner needs. */
+export interface RunnerDeps {
+  readonly nats: NatsHandle;
+  readonly pg: DatabaseHandle;
+  readonly topology: Topology;
+  readonly logger?: ProjectionLogger;
+  readonly hooks?: RunnerHooks;
+}
+
+/**
+ * Runs one projection: takes its advisory lock (a second instance waits and takes over when the
+ * holder's session ends), reads with an ordered consumer from checkpoint + 1, and commits each
+ * batch together with a compare-and-set of its checkpoint in one `frameworkTransaction` on the
+ * connection that holds the lock. Poison events are isolated, retried and dead-lettered.
+ *
+ * @example
+ * await using runner = new ProjectionRunner(agentRegistryProjection(), { nats, pg, topology });
+ * await runner.start();
+ * console.log(await runner.status());
+ */
+export class ProjectionRunner implements AsyncDisposable {
+  readonly projection: Projection;
+  readonly #deps: RunnerDeps;
+  readonly #logger: ProjectionLogger;
+  readonly #opts: Required<RunnerOptions>;
+  readonly #streamName: string;
+  readonly #filter: string | undefined;
+  readonly #keeper: InterestKeeper | undefined;
+  readonly #abort = new AbortController();
+  readonly #rate = new RateMeter(10_000);
+  #loop: Promise<void> | undefined;
+  #state: ProjectionState = 'starting';
+  #reason: string | undefined;
+  #warning: string | undefined;
+  #active = false;
+  #pid: number | undefined;
+  #checkpoint: Checkpoint = { epoch: 0, seq: 0 };
+  #reader: StreamReader | undefined;
+  #pauseRequested = false;
+  #pausedWaiters: (() => void)[] = [];
+  #wakePaused: (() => void) | undefined;
+  #resetRequested = false;
+  #rebuilding: RebuildProgress | undefined;
+  #rebuildingFlag = false;
+  #events = 0;
+  #deadLettered = 0;
+
+  constructor(projection: Projection, deps: RunnerDeps, options: RunnerOptions = {}) {
+    if (projection.subjects.length === 0) throw msError('INVALID_ARGUMENT', `projection ${projection.name} reads no subjects`);
+    this.projection = projection;
+    this.#deps = deps;
+    this.#logger = deps.logger ?? silentLogger;
+    this.#opts = {
+      maxBatch: options.maxBatch ?? 500,
+      maxAttempts: Math.max(1, options.maxAttempts ?? 3),
+      retryBaseMs: options.retryBaseMs ?? 25,
+      lockPollMs: options.lockPollMs ?? 1000,
+      failureBackoffMs: options.failureBackoffMs ?? [250, 10_000],
+    };
+    const spec = deps.topology.streams[projection.stream];
+    this.#streamName = spec.name;
+    this.#filter = projection.subjects.length === 1 ? projection.subjects[0] : undefined;
+    this.#keeper = spec.retention === 'interest' ? new InterestKeeper(deps.nats, spec.name, projection.name, this.#logger) : undefined;
+  }
+
+  /** The projection's name. */
+  get name(): string {
+    return this.projection.name;
+  }
+
+  /** The stream's name (namespaced). */
+  get stream(): string {
+    return this.#streamName;
+  }
+
+  /** Whether this instance holds the projection's lock. */
+  get active(): boolean {
+    return this.#active;
+  }
+
+  /** The local state. */
+  get state(): ProjectionState {
+    return this.#state;
+  }
+
+  /** The PostgreSQL backend pid of the connection holding the lock (tests use it to cut the connection). */
+  get backendPid(): number | undefined {
+    return this.#pid;
+  }
+
+  /**
+   * Creates what must exist before events are published (the interest-keeping durable consumer of
+   * an interest-retention stream) and starts the run loop. Resolves once that is done, not when
+   * the lock is taken.
+   */
+  async start(): Promise<void> {
+    if (this.#loop) return;
+    await this.#keeper?.ensure();
+    this.#loop = this.#run();
+  }
+
+  /** Stops after the batch in flight; releases the lock. Idempotent. */
+  async stop(): Promise<void> {
+    this.#abort.abort();
+    this.#wakePaused?.();
+    await this.#reader?.stop();
+    await this.#loop;
+    this.#setState('stopped');
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+
+  /**
+   * Pauses: resolves once no batch is in flight and the reader is closed. The lock stays held, so
+   * no other instance takes over. A standby instance stays paused when it becomes active.
+   */
+  async pause(): Promise<Checkpoint> {
+    this.#pauseRequested = true;
+    if (!this.#active || this.#state === 'paused') {
+      if (!this.#active) this.#setState('paused');
+      return this.#checkpoint;
+    }
+    const reached = new Promise<void>((r) => this.#pausedWaiters.push(r));
+    await this.#reader?.stop();
+    await Promise.race([reached, new Promise<void>((r) => this.#abort.signal.addEventListener('abort', () => r(), { once: true }))]);
+    return this.#checkpoint;
+  }
+
+  /** Resumes from the checkpoint (re-read, so a rebuild's swap is picked up). */
+  resume(): void {
+    this.#pauseRequested = false;
+    this.#wakePaused?.();
+    if (!this.#active && this.#state === 'paused') this.#setState('standby');
+  }
+
+  /** Marks the projection as rebuilding (status), with its progress. */
+  setRebuild(progress: RebuildProgress | undefined, rebuilding: boolean): void {
+    this.#rebuilding = progress;
+    if (rebuilding !== this.#rebuildingFlag) {
+      this.#rebuildingFlag = rebuilding;
+      this.#setState(this.#state);
+    }
+  }
+
+  /** Checkpoint, head, lag, state and rate. */
+  async status(): Promise<ProjectionStatus> {
+    const { nats, pg, topology } = this.#deps;
+    const st = await streamState(nats, this.#streamName);
+    const head = this.#filter !== undefined ? await lastSeqOf(nats, this.#streamName, topology.namespace, this.#filter) : st.lastSeq;
+    let checkpoint = this.#checkpoint;
+    let reason = this.#reason ?? this.#warning;
+    let state = this.#publicState();
+    if (!this.#active) {
+      const row = await readCheckpoint(pg.db, this.name);
+      if (row) {
+        checkpoint = { epoch: row.epoch, seq: row.seq };
+        if (state === 'standby') reason = `another instance holds the lock (recorded state: ${row.status}${row.reason ? `: ${row.reason}` : ''})`;
+      }
+    }
+    const lag = checkpoint.epoch !== 0 && checkpoint.epoch !== st.epoch ? head : Math.max(0, head - checkpoint.seq);
+    return {
+      name: this.name,
+      stream: this.#streamName,
+      state,
+      ...(reason !== undefined ? { reason } : {}),
+      active: this.#active,
+      checkpoint,
+      head,
+      lag,
+      streamFirstSeq: st.firstSeq,
+      rate: this.#rate.perSecond(),
+      eventsProjected: this.#events,
+      deadLettered: this.#deadLettered,
+      ...(this.#rebuilding ? { rebuild: this.#rebuilding } : {}),
+    };
+  }
+
+  #publicState(): ProjectionState {
+    if (this.#rebuildingFlag && (this.#state === 'running' || this.#state === 'paused')) return 'rebuilding';
+    return this.#state;
+  }
+
+  #setState(state: ProjectionState, reason?: string): void {
+    const changed = state !== this.#state || reason !== this.#reason;
+    this.#state = state;
+    this.#reason = reason;
+    if (!changed) return;
+    this.#deps.hooks?.onState?.(this.name, this.#publicState(), reason);
+    if (this.#active && state !== 'stopped') {
+      setCheckpointStatus(this.#deps.pg.db, this.name, this.#publicState(), reason ?? null).catch((e: unknown) => {
+        this.#logger.warn({ projection: this.name, err: e }, 'could not record the projection state');
+      });
+    }
+  }
+
+  async #run(): Promise<void> {
+    let failures = 0;
+    const signal = this.#abort.signal;
+    while (!signal.aborted) {
+      try {
+        const acquired = await this.#deps.pg.db.connection().execute((conn) => this.#withLock(conn));
+        failures = 0;
+        if (!acquired) {
+          if (this.#state !== 'paused') this.#setState('standby');
+          await sleep(this.#opts.lockPollMs, signal);
+        }
+      } catch (e) {
+        if (signal.aborted) break;
+        failures++;
+        const reason = describeError(e);
+        this.#setState('failed', reason);
+        this.#logger.error({ projection: this.name, err: e, failures }, `projection ${this.name} failed; retrying`);
+        await sleep(backoffMs(failures, this.#opts.failureBackoffMs[0], this.#opts.failureBackoffMs[1]), signal);
+      }
+    }
+  }
+
+  async #withLock(conn: Db): Promise<boolean> {
+    const key = projectionLockKey(this.name);
+    if (!(await tryAdvisoryLock(conn, key))) return false;
+    this.#active = true;
+    this.#pid = await backendPid(conn);
+    this.#logger.info({ projection: this.name, pid: this.#pid }, `projection ${this.name} took its lock`);
+    try {
+      await this.#activeLoop(conn);
+    } finally {
+      this.#active = false;
+      this.#pid = undefined;
+      // A lock left on a pooled connection would block every other instance: release it, unless the
+      // connection is gone (then PostgreSQL released it with the session).
+      await advisoryUnlock(conn, key).catch((e: unknown) => {
+        if (!isInfrastructureError(e)) throw e;
+      });
+    }
+    return true;
+  }
+
+  async #activeLoop(conn: Db): Promise<void> {
+    const { nats, topology } = this.#deps;
+    const signal = this.#abort.signal;
+    try {
+      while (!signal.aborted) {
+        if (this.#pauseRequested) {
+          await this.#sitPaused();
+          continue;
+        }
+        const st = await streamState(nats, this.#streamName);
+        let cp: Checkpoint = await ensureCheckpoint(conn, this.name, this.#streamName, st.epoch);
+        cp = { epoch: cp.epoch, seq: cp.seq };
+        if (cp.epoch !== st.epoch) {
+          this.#logger.warn({ projection: this.name, stream: this.#streamName, oldEpoch: cp.epoch, newEpoch: st.epoch, checkpoint: cp.seq },
+            `stream ${this.#streamName} was recreated; ${this.name} restarts from the new stream's first sequence (rows keep their versions; newer epochs win)`);
+          const next = { epoch: st.epoch, seq: 0 };
+          if (!(await advanceCheckpoint(conn, this.name, cp, next))) continue;
+          cp = next;
+        }
+        this.#warning = undefined;
+        if (st.lastSeq > cp.seq && cp.seq + 1 < st.firstSeq) {
+          this.#warning = `events ${cp.seq + 1}..${st.firstSeq - 1} left the stream before ${this.name} projected them: rebuild it from the archive`;
+          this.#logger.error({ projection: this.name, checkpoint: cp.seq, firstSeq: st.firstSeq }, this.#warning);
+        }
+        this.#checkpoint = cp;
+        await this.#keeper?.start(cp.seq);
+        this.#resetRequested = false;
+        const reader = await openStreamReader(nats, {
+          stream: this.#streamName, namespace: topology.namespace, epoch: st.epoch, fromSeq: cp.seq + 1,
+          ...(this.#filter !== undefined ? { filter: this.#filter } : {}),
+          pull: Math.max(100, this.#opts.maxBatch),
+          onReset: (why) => { this.#resetRequested = true; this.#logger.debug({ projection: this.name, why }, 'reader reset'); },
+        });
+        this.#reader = reader;
+        if (this.#state !== 'running' || this.#reason !== undefined) this.#setState('running');
+        try {
+          while (!signal.aborted && !this.#pauseRequested) {
+            const items = await reader.next(this.#opts.maxBatch);
+            if (!items) break;
+            if (this.#resetRequested) {
+              this.#resetRequested = false;
+              if ((await streamState(nats, this.#streamName)).epoch !== cp.epoch) break;
+            }
+            const fresh = items.filter((i) => i.seq > cp.seq);
+            if (fresh.length === 0) continue;
+            cp = await this.#commitBatch(conn, cp, fresh);
+          }
+        } finally {
+          this.#reader = undefined;
+          await reader.stop();
+        }
+      }
+    } finally {
+      await this.#keeper?.stop();
+    }
+  }
+
+  async #sitPaused(): Promise<void> {
+    this.#setState('paused');
+    for (const w of this.#pausedWaiters.splice(0)) w();
+    await new Promise<void>((r) => {
+      this.#wakePaused = r;
+      if (!this.#pauseRequested || this.#abort.signal.aborted) r();
+    });
+    this.#wakePaused = undefined;
+  }
+
+  async #commitBatch(conn: Db, start: Checkpoint, items: readonly ProjectionItem[]): Promise<Checkpoint> {
+    const startedAt = Date.now();
+    const accepted: ProjectionItem[] = [];
+    const letters: DeadLetter[] = [];
+    for (const item of items) {
+      if (this.#filter === undefined && !subjectMatchesAny(this.projection.subjects, item.subject)) continue;
+      if (item.kind === 'malformed' && !this.projection.acceptsMalformed) letters.push(this.#deadLetterOf(item, item.error, 1));
+      else accepted.push(item);
+    }
+    let current = start;
+    const commit = async (part: readonly ProjectionItem[], dls: readonly DeadLetter[], upto: number) => {
+      const to = { epoch: start.epoch, seq: upto };
+      await frameworkTransaction(conn, async (trx) => {
+        if (part.length > 0) await this.projection.apply(part, this.#context(trx));
+        if (dls.length > 0) await recordDeadLetters(trx, dls);
+        if (!(await advanceCheckpoint(trx, this.name, current, to))) {
+          throw msError('LOCKED', `checkpoint of ${this.name} moved away from ${current.seq} under this instance (a rebuild swapped or another instance wrote): re-reading it`, { details: { projection: this.name, expected: current } });
+        }
+      });
+      current = to;
+      this.#checkpoint = to;
+      this.#keeper?.advance(upto);
+      this.#events += part.length;
+      this.#rate.add(part.length);
+      for (const l of dls) {
+        this.#deadLettered++;
+        this.#logger.warn({ projection: this.name, seq: l.seq, subject: l.subject, reason: l.reason, attempts: l.attempts }, 'event dead-lettered');
+        this.#deps.hooks?.onDeadLetter?.(this.name, l);
+      }
+    };
+    await commitIsolatingPoison(commit, accepted, letters, items[items.length - 1]!.seq, {
+      maxAttempts: this.#opts.maxAttempts,
+      retryBaseMs: this.#opts.retryBaseMs,
+      signal: this.#abort.signal,
+      isInfrastructure: (e) => this.#isInfrastructure(conn, e),
+      deadLetterOf: (item, e, attempts) => this.#deadLetterOf(item, e, attempts),
+    });
+    this.#deps.hooks?.onCommit?.(this.name, { events: accepted.length, seq: current.seq, durationMs: Date.now() - startedAt });
+    return current;
+  }
+
+  async #isInfrastructure(conn: Db, e: unknown): Promise<boolean> {
+    if (isInfrastructureError(e)) return true;
+    try {
+      await conn.selectNoFrom((eb) => eb.lit(1).as('one')).execute();
+      await this.#deps.nats.nc.flush();
+      return false;
+    } catch (probe) {
+      this.#logger.warn({ projection: this.name, err: probe }, 'health probe failed after a batch error: not blaming the events');
+      return true;
+    }
+  }
+
+  #deadLetterOf(item: ProjectionItem, error: unknown, attempts: number): DeadLetter {
+    return {
+      source: `projection:${this.name}`, stream: this.#streamName, epoch: item.epoch, seq: item.seq, subject: item.subject,
+      reason: describeError(error), payload: item.raw, attempts,
+    };
+  }
+
+  #context(trx: ProjectionTransaction): ProjectionContext {
+    return { trx, mode: 'live', table: (t) => t, nats: this.#deps.nats, topology: this.#deps.topology };
+  }
+}
