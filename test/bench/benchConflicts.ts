@@ -1,0 +1,79 @@
+import { createStateStore, MisterSmithError, type SharedStateBucket, type StrategyName } from '@mister-smith/core';
+import type { TestEnv } from '@mister-smith/core/testing';
+import { HybridLogicalClock, strategyFor } from '@mister-smith/crdt';
+import type { BenchFigure, BenchOptions } from './BenchFigure.js';
+import { benchPayload } from './benchPayload.js';
+import { measureThroughput } from './measureThroughput.js';
+import { runInterleaved } from './runInterleaved.js';
+
+const STRATEGIES: readonly StrategyName[] = ['lww', 'vclock', 'crdt'];
+const MODES = ['one key', 'disjoint keys'] as const;
+
+/**
+ * The conflict section (issue 3): `saveState` writes per second on the AGENT_CONFIG bucket per
+ * strategy, with 1, 4 and 16 writers (each its own NATS connection and store, one write in
+ * flight per writer), all on one key or each on its own key, next to raw `kv.put` from the same
+ * writers in the same run.
+ */
+export async function benchConflicts(env: TestEnv, opts: BenchOptions): Promise<BenchFigure[]> {
+  const progress = opts.progress ?? (() => undefined);
+  const writerCounts = [1, 4, 16];
+  const durationMs = opts.quick ? 250 : 750;
+  const rounds = opts.quick ? 1 : 2;
+  const bucket = env.topology.buckets.agentConfig.bucket;
+  const maxWriters = Math.max(...writerCounts);
+  const writers: { shared: SharedStateBucket; raw: Awaited<ReturnType<TestEnv['nats']['kvm']['open']>>; close(): Promise<void> }[] = [];
+  const encoder = new TextEncoder();
+  // Raw writes carry the bytes of a real LWW entry.
+  const rawBytes = encoder.encode(JSON.stringify({ strategy: 'lww', stored: strategyFor('lww').prepare(benchPayload(0), { writer: 'w0', clock: new HybridLogicalClock('w0') }, undefined) }));
+  const figures: BenchFigure[] = [];
+  try {
+    for (let i = 0; i < maxWriters; i++) {
+      const nats = await env.connect();
+      const store = await createStateStore({ nats, pg: env.pg, topology: env.topology }, { writerId: `w${i}`, watch: false, cache: { maxEntries: 0 } });
+      writers.push({ shared: await store.shared('agentConfig'), raw: await nats.kvm.open(bucket), close: () => store.close() });
+    }
+    for (const count of writerCounts) {
+      for (const mode of MODES) {
+        const keyOf = (prefix: string, w: number) => (mode === 'one key' ? `${prefix}-w${count}-one` : `${prefix}-w${count}-d${w}`);
+        const stats = Object.fromEntries(STRATEGIES.map((s) => [s, { attempts: 0, merged: 0, exhausted: 0 }])) as Record<StrategyName, { attempts: number; merged: number; exhausted: number }>;
+        const saveWindow = (strategy: StrategyName) => async () => {
+          const st = stats[strategy];
+          let exhausted = 0;
+          const t = await measureThroughput({ workers: count, durationMs }, async (w, n) => {
+            try {
+              const r = await writers[w]!.shared.saveState(keyOf(strategy, w), benchPayload(n, `w${w}`), { strategy });
+              st.attempts += r.attempts;
+              if (r.merged) st.merged++;
+            } catch (e) {
+              // A write that lost every race is an outcome of contention, reported with the figure.
+              if (!MisterSmithError.is(e, 'RETRIES_EXHAUSTED')) throw e;
+              exhausted++;
+            }
+          });
+          st.exhausted += exhausted;
+          return { ops: t.ops - exhausted, seconds: t.seconds };
+        };
+        const r = await runInterleaved(rounds, {
+          raw: () => measureThroughput({ workers: count, durationMs }, (w) => writers[w]!.raw.put(keyOf('raw', w), rawBytes)),
+          lww: saveWindow('lww'),
+          vclock: saveWindow('vclock'),
+          crdt: saveWindow('crdt'),
+        }, (line) => progress(`conflict: ${count} writer(s), ${mode}, ${durationMs} ms windows: ${line}`));
+        const writersText = `${count} writer${count > 1 ? 's' : ''}`;
+        for (const strategy of STRATEGIES) {
+          const st = stats[strategy];
+          const done = r[strategy].ops;
+          figures.push({
+            name: `${strategy} saveState, ${writersText}, ${mode}`, value: r[strategy].perSecond, unit: 'writes/s',
+            baseline: { name: `raw kv.put, ${writersText}, ${mode}`, value: r.raw.perSecond },
+            detail: `${(st.attempts / Math.max(1, done)).toFixed(2)} attempts/write, ${st.merged} merged, ${st.exhausted} gave up after 50 attempts`,
+          });
+        }
+      }
+    }
+  } finally {
+    for (const w of writers) await w.close();
+  }
+  return figures;
+}
