@@ -16,17 +16,25 @@ async function rowsOf(env: { pg: { db: import('kysely').Kysely<import('../pg/sch
 describe('state store: write-behind flush and durability', () => {
   it('flushes once per threshold and once per interval, one transaction each', async () => {
     await using env = await startTestEnv();
-    const store = await createStateStore(env, { flushThreshold: 10, flushIntervalMs: 300 });
-    const reports: FlushReport[] = [];
-    store.onFlush((r) => reports.push(r));
-    await Promise.all(Array.from({ length: 10 }, (_, i) => store.write(`t${i}`, 'k', i)));
-    await expect.poll(() => reports.length, { timeout: 10_000 }).toBe(1);
-    expect(reports[0]).toMatchObject({ rows: 10, written: 10, transactions: 1 });
-    await Promise.all(Array.from({ length: 3 }, (_, i) => store.write(`i${i}`, 'k', i)));
-    await expect.poll(() => reports.length, { timeout: 10_000 }).toBe(2);
-    expect(reports[1]).toMatchObject({ rows: 3, written: 3, transactions: 1 });
+    // Threshold alone: the interval is too long to fire during the test.
+    const byCount = await createStateStore(env, { flushThreshold: 10, flushIntervalMs: 600_000 });
+    const countReports: FlushReport[] = [];
+    byCount.onFlush((r) => countReports.push(r));
+    await Promise.all(Array.from({ length: 9 }, (_, i) => byCount.write(`t${i}`, 'k', i)));
+    expect(countReports).toHaveLength(0);
+    await byCount.write('t9', 'k', 9);
+    await expect.poll(() => countReports.length, { timeout: 10_000 }).toBe(1);
+    expect(countReports[0]).toMatchObject({ rows: 10, written: 10, transactions: 1 });
+    // Interval alone: below the threshold, the timer flushes what is dirty in one transaction.
+    const byTime = await createStateStore(env, { flushThreshold: 1000, flushIntervalMs: 300 });
+    const timeReports: FlushReport[] = [];
+    byTime.onFlush((r) => timeReports.push(r));
+    await Promise.all(Array.from({ length: 3 }, (_, i) => byTime.write(`i${i}`, 'k', i)));
+    await expect.poll(() => timeReports.reduce((n, r) => n + r.rows, 0), { timeout: 10_000 }).toBe(3);
+    expect(timeReports.every((r) => r.transactions === 1)).toBe(true);
     expect(await rowsOf(env)).toHaveLength(13);
-    await store.close();
+    await byCount.close();
+    await byTime.close();
   });
 
   it('acknowledges postgres-durability writes only after the row is committed', async () => {
