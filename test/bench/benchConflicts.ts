@@ -3,6 +3,7 @@ import type { TestEnv } from '@mister-smith/core/testing';
 import { HybridLogicalClock, strategyFor } from '@mister-smith/crdt';
 import type { BenchFigure, BenchOptions } from './BenchFigure.js';
 import { benchPayload } from './benchPayload.js';
+import type { RawKv } from './RawKv.js';
 import { measureThroughput } from './measureThroughput.js';
 import { runInterleaved } from './runInterleaved.js';
 
@@ -18,11 +19,11 @@ const MODES = ['one key', 'disjoint keys'] as const;
 export async function benchConflicts(env: TestEnv, opts: BenchOptions): Promise<BenchFigure[]> {
   const progress = opts.progress ?? (() => undefined);
   const writerCounts = [1, 4, 16];
-  const durationMs = opts.quick ? 250 : 750;
+  const durationMs = opts.quick ? 150 : 750;
   const rounds = opts.quick ? 1 : 2;
   const bucket = env.topology.buckets.agentConfig.bucket;
   const maxWriters = Math.max(...writerCounts);
-  const writers: { shared: SharedStateBucket; raw: Awaited<ReturnType<TestEnv['nats']['kvm']['open']>>; close(): Promise<void> }[] = [];
+  const writers: { shared: SharedStateBucket; raw: RawKv; close(): Promise<void> }[] = [];
   const encoder = new TextEncoder();
   // Raw writes carry the bytes of a real LWW entry.
   const rawBytes = encoder.encode(JSON.stringify({ strategy: 'lww', stored: strategyFor('lww').prepare(benchPayload(0), { writer: 'w0', clock: new HybridLogicalClock('w0') }, undefined) }));

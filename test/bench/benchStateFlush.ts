@@ -16,10 +16,11 @@ const RAW_NAMES = { values: 'raw multi-row VALUES upsert', unnest: 'raw unnest u
  */
 export async function benchStateFlush(env: TestEnv, opts: BenchOptions): Promise<BenchFigure[]> {
   const progress = opts.progress ?? (() => undefined);
-  const batchRows = opts.quick ? 2_000 : 4_000;
-  const perRowRows = opts.quick ? 500 : 1_000;
-  const autocommitRows = opts.quick ? 100 : 300;
-  const passes = 4;
+  // Every batch must hold distinct keys (batchRows / passes >= 500).
+  const passes = opts.quick ? 2 : 4;
+  const batchRows = opts.quick ? 1_000 : 4_000;
+  const perRowRows = opts.quick ? 200 : 1_000;
+  const autocommitRows = opts.quick ? 50 : 300;
   const rounds = opts.quick ? 1 : 2;
   const epoch = Date.now();
   const client = new pg.Client({ connectionString: env.databaseUrl });

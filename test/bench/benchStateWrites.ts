@@ -2,6 +2,7 @@ import { agentKvKey, createStateStore, namespacedSubject, type FlushReport } fro
 import type { TestEnv } from '@mister-smith/core/testing';
 import type { BenchFigure, BenchOptions } from './BenchFigure.js';
 import { benchPayload } from './benchPayload.js';
+import type { RawKv } from './RawKv.js';
 import { measureLatencies } from './measureLatency.js';
 import { measureThroughput } from './measureThroughput.js';
 import { runInterleaved } from './runInterleaved.js';
@@ -18,7 +19,7 @@ export async function benchStateWrites(env: TestEnv, opts: BenchOptions): Promis
   const progress = opts.progress ?? (() => undefined);
   const agents = opts.quick ? 16 : 64;
   const keys = 4;
-  const durationMs = opts.quick ? 500 : 1500;
+  const durationMs = opts.quick ? 300 : 1500;
   const rounds = opts.quick ? 1 : 3;
   const latencySamples = opts.quick ? 50 : 400;
   const stream = env.topology.streams.agentState.name;
@@ -88,7 +89,7 @@ export async function benchStateWrites(env: TestEnv, opts: BenchOptions): Promis
   ];
 }
 
-async function storedPayloads(env: TestEnv, rawKv: Awaited<ReturnType<TestEnv['nats']['kvm']['open']>>, stream: string): Promise<RawPayloads> {
+async function storedPayloads(env: TestEnv, rawKv: RawKv, stream: string): Promise<RawPayloads> {
   const entry = await rawKv.get(agentKvKey('bench-a0', 'k0'));
   const msg = await env.nats.jsm.streams.getMessage(stream, { last_by_subj: namespacedSubject(env.namespace, 'agents.state.bench-a0') });
   if (!entry || !msg) throw new Error('the store wrote no KV entry or event for bench-a0/k0');
