@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   buildTopology, connectNats, createDatabase, createStateStore, decodeEvent, freePort, MisterSmithError, provision,
-  type DatabaseHandle, type NatsHandle, type StateStore, type Topology,
+  type DatabaseHandle, type NatsHandle, type Topology,
 } from '@mister-smith/core';
 import { testServers } from '@mister-smith/core/testing';
 import { createTestDatabase, type TestDatabase } from './harness/createTestDatabase.js';
