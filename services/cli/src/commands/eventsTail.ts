@@ -1,0 +1,99 @@
+import { JetStreamEventLog, msError, subscribe, type LogItem, type StartAt, type Topology } from '@mister-smith/core';
+import { createOutput, type Output } from '../cli/Output.js';
+import { compactJson } from '../cli/formatTable.js';
+import { openClients } from '../connection/openClients.js';
+import { waitForShutdown } from '../runtime/waitForShutdown.js';
+
+/** Options of `mister-smith events tail`. */
+export interface EventsTailOptions {
+  /** Only this agent's state and lifecycle events. */
+  readonly agent?: string;
+  /** Logical subjects or filters (wildcards allowed), all of one stream. Default: every agent event. */
+  readonly subjects?: readonly string[];
+  /** Where to start (default `new`). */
+  readonly from?: StartAt;
+  /** Stop after this many events. */
+  readonly limit?: number;
+  /** Keep following live events after the caught-up marker (default true). */
+  readonly follow?: boolean;
+  readonly json?: boolean;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** What `events tail` saw. */
+export interface EventsTailResult {
+  readonly events: number;
+  readonly malformed: number;
+  readonly caughtUpAt: number | undefined;
+}
+
+const STREAM_OF: readonly (readonly [string, keyof Topology['streams']])[] = [['agents.', 'agentState'], ['tasks.', 'taskExecution'], ['messages.', 'agentMessages']];
+
+function streamOf(subjects: readonly string[] | undefined): keyof Topology['streams'] {
+  if (!subjects || subjects.length === 0) return 'agentState';
+  const keys = new Set(subjects.map((s) => {
+    const hit = STREAM_OF.find(([prefix]) => s.startsWith(prefix));
+    if (!hit) throw msError('INVALID_SUBJECT', `subject ${JSON.stringify(s)} is in no stream: use agents.*, tasks.* or messages.* subjects`, { details: { subject: s } });
+    return hit[1];
+  }));
+  if (keys.size > 1) throw msError('INVALID_ARGUMENT', 'all --subject filters must be of one stream (agents.*, tasks.* or messages.*)');
+  return [...keys][0]!;
+}
+
+/**
+ * `mister-smith events tail`: core's `subscribe` (catch-up, then live) printed as it arrives, with
+ * a marker line once the stored events are through. Runs until the limit, Ctrl-C or, with
+ * `follow: false`, the caught-up marker.
+ *
+ * @example
+ * await eventsTail({ agent: 'c1', from: 'start', follow: false });
+ */
+export async function eventsTail(options: EventsTailOptions = {}, output: Output = createOutput({ json: options.json === true })): Promise<EventsTailResult> {
+  const stream = streamOf(options.subjects);
+  if (options.agent !== undefined && options.subjects?.length) throw msError('INVALID_ARGUMENT', 'give either --agent or --subject, not both');
+  await using c = await openClients(options.env ? { env: options.env } : {});
+  const log = new JetStreamEventLog(c.nats, c.topology.streams[stream], { namespace: c.topology.namespace });
+  const sub = subscribe(log, {
+    from: options.from ?? 'new',
+    ...(options.agent !== undefined ? { agentId: options.agent } : {}),
+    ...(options.subjects?.length ? { subjects: options.subjects } : {}),
+    ...(options.limit !== undefined ? { limit: options.limit } : {}),
+  });
+  const shutdown = waitForShutdown();
+  void shutdown.reason.then(() => sub.stop());
+  const result = { events: 0, malformed: 0, caughtUpAt: undefined as number | undefined };
+  try {
+    for await (const item of sub) {
+      print(item, output);
+      if (item.kind === 'event') result.events++;
+      else if (item.kind === 'malformed') result.malformed++;
+      else {
+        result.caughtUpAt = item.seq;
+        if (options.follow === false) break;
+      }
+    }
+  } finally {
+    await sub.stop();
+    shutdown.dispose();
+  }
+  return result;
+}
+
+function print(item: LogItem, output: Output): void {
+  switch (item.kind) {
+    case 'event': {
+      const { record } = item;
+      const e = record.event;
+      output.record(
+        { type: 'event', seq: record.seq, subject: e.subject, storedAt: record.storedAt.toISOString(), event: e },
+        `#${record.seq} ${record.storedAt.toISOString()} ${e.subject} ${e.type} ${compactJson(e.data, 160)}${e.traceparent ? ` traceparent=${e.traceparent}` : ''}`,
+      );
+      return;
+    }
+    case 'malformed':
+      output.record({ type: 'malformed', seq: item.seq, subject: item.streamSubject, error: { code: item.error.code, message: item.error.message } }, `#${item.seq} MALFORMED ${item.streamSubject}: ${item.error.code}: ${item.error.message}`);
+      return;
+    case 'caught-up':
+      output.record({ type: 'caught-up', seq: item.seq }, `-- caught up at seq ${item.seq}; live events follow (Ctrl-C to stop) --`);
+  }
+}

@@ -1,0 +1,23 @@
+import { createOutput, type Output } from '../cli/Output.js';
+import type { Role } from '../runtime/startRoles.js';
+import { runStack } from '../runtime/runStack.js';
+
+/** Options of `mister-smith supervisor | projector | bridge`. */
+export interface RoleOptions {
+  readonly duration?: number;
+  readonly json?: boolean;
+  readonly metricsPort?: number;
+  readonly statusInterval?: number;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * `mister-smith supervisor | projector | bridge`: one role alone (for production, one process per
+ * role and as many as needed), with the same startup, metrics, status and shutdown as `up`.
+ *
+ * @example
+ * await runRole('projector', { metricsPort: 9464 });
+ */
+export async function runRole(role: Role, options: RoleOptions = {}, output: Output = createOutput({ json: options.json === true })): Promise<void> {
+  await runStack(role, { ...options, roles: [role] }, output);
+}

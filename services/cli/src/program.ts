@@ -1,0 +1,181 @@
+import { Command, CommanderError, Option } from 'commander';
+import { exitCodeOf, formatError } from './cli/formatError.js';
+import { jsonValue, lifecycleState, port, positiveInt, positiveSeconds, startAt, strategy, traceparent } from './cli/parsers.js';
+import { BUCKET_ALIASES } from './connection/resolveBucket.js';
+
+const ENV_HELP = `
+Connection (environment):
+  NATS_URL, DATABASE_URL, MISTER_SMITH_NAMESPACE, MISTER_SMITH_PROFILE, MISTER_SMITH_DATA_DIR,
+  NATS_USER / NATS_PASSWORD / NATS_TOKEN / NATS_CREDS / NATS_NKEY_SEED, NATS_TLS_*, METRICS_PORT, LOG_LEVEL.
+  "up" and the roles start embedded nats-server / PostgreSQL when NATS_URL / DATABASE_URL are unset
+  and record them in <MISTER_SMITH_DATA_DIR>/stack.json; every other command connects to NATS_URL,
+  else that running stack, else nats://127.0.0.1:4222, and to DATABASE_URL, else that running stack.`;
+
+/** Adds `--json` and a help example to a leaf command. */
+function leaf(cmd: Command, example: string): Command {
+  return cmd
+    .option('--json', 'machine-readable output (JSON; one object per line for streams)')
+    .addHelpText('after', `\nExample:\n  ${example.split('\n').join('\n  ')}`);
+}
+
+/** Wraps an action; each action imports its command module lazily, so `--help` and usage errors stay fast. */
+const lazy = <A extends unknown[]>(fn: (...args: A) => Promise<unknown>) => async (...args: A) => { await fn(...args); };
+
+/**
+ * Builds the `mister-smith` command tree (commander). Every leaf takes `--json`; usage errors are
+ * reported as one line on stderr.
+ */
+export function createProgram(): Command {
+  const program = new Command('mister-smith')
+    .description('Mister Smith: the state layer of an AI agent framework (NATS JetStream + PostgreSQL)')
+    .exitOverride()
+    .configureOutput({
+      outputError: (str, write) => write(`mister-smith: USAGE: ${str.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim()} (see --help)\n`),
+    })
+    .addHelpText('after', ENV_HELP);
+
+  const roleOptions = (cmd: Command) => cmd
+    .addOption(new Option('--duration <seconds>', 'stop after this many seconds').argParser(positiveSeconds))
+    .addOption(new Option('--metrics-port <port>', 'serve /metrics and /healthz on this port (0: any free one)').env('METRICS_PORT').argParser(port))
+    .addOption(new Option('--status-interval <seconds>', 'seconds between status lines when stdout is not a terminal').default(5).argParser(positiveSeconds));
+
+  leaf(roleOptions(program.command('up')
+    .description('run supervisor, projector and bridge in one process (embedded NATS and PostgreSQL when NATS_URL / DATABASE_URL are unset)')
+    .option('--demo', 'also run a small fleet of example agents doing work, tasks included')), 'mister-smith up --demo\nNATS_URL=nats://nats:4222 DATABASE_URL=postgres://app@db/app mister-smith up --metrics-port 9464')
+    .action(lazy(async (opts: { demo?: boolean; duration?: number; metricsPort?: number; statusInterval?: number; json?: boolean }) => {
+      const { up } = await import('./commands/up.js');
+      await up(opts);
+    }));
+
+  for (const role of ['supervisor', 'projector', 'bridge'] as const) {
+    const what = { supervisor: 'agent actors and their request/reply API', projector: 'every projection (agent registry, agent state, task view, archives)', bridge: 'the PostgreSQL outbox -> NATS bridge' }[role];
+    leaf(roleOptions(program.command(role).description(`run the ${role} role alone: ${what}`)), `NATS_URL=nats://nats:4222 DATABASE_URL=postgres://app@db/app mister-smith ${role} --metrics-port 9464`)
+      .action(lazy(async (opts: { duration?: number; metricsPort?: number; statusInterval?: number; json?: boolean }) => {
+        const { runRole } = await import('./commands/runRole.js');
+        await runRole(role, opts);
+      }));
+  }
+
+  leaf(program.command('migrate').description('provision NATS (streams, buckets, consumers) and apply PostgreSQL migrations, printing what changed'), 'DATABASE_URL=postgres://postgres@127.0.0.1/app mister-smith migrate')
+    .action(lazy(async (opts: { json?: boolean }) => {
+      const { migrate } = await import('./commands/migrate.js');
+      await migrate(opts);
+    }));
+
+  const agents = program.command('agents').description('spawn, inspect, change and stop agents');
+  leaf(agents.command('spawn').description('spawn agents through a running supervisor')
+    .requiredOption('--type <type>', 'agent type (the demo supervisor runs counter and notes)')
+    .option('--id <id>', 'agent id (with --count N: <id>-1 ... <id>-N); default generated')
+    .addOption(new Option('--count <n>', 'how many agents').default(1).argParser(positiveInt)), 'mister-smith agents spawn --type counter --id c1')
+    .action(lazy(async (opts: { type: string; id?: string; count: number; json?: boolean }) => {
+      const { agentsSpawn } = await import('./commands/agentsSpawn.js');
+      await agentsSpawn(opts);
+    }));
+  leaf(agents.command('list').description('list agents by lifecycle state (COLD ones from PostgreSQL included)')
+    .addOption(new Option('--state <state>', 'COLD, HYDRATING, ACTIVE, FLUSHING or EXPIRED').argParser(lifecycleState))
+    .addOption(new Option('--limit <n>', 'at most this many').argParser(positiveInt)), 'mister-smith agents list --state ACTIVE')
+    .action(lazy(async (opts: { state?: never; limit?: number; json?: boolean }) => {
+      const { agentsList } = await import('./commands/agentsList.js');
+      await agentsList(opts);
+    }));
+  leaf(agents.command('get').description("read an agent's state (or one key) without activating it")
+    .argument('<id>', 'agent id').argument('[key]', 'state key'), 'mister-smith agents get c1 count')
+    .action(lazy(async (id: string, key: string | undefined, opts: { json?: boolean }) => {
+      const { agentsGet } = await import('./commands/agentsGet.js');
+      await agentsGet(id, key, opts);
+    }));
+  leaf(agents.command('set').description('write one key of an agent through the state plane')
+    .argument('<id>', 'agent id').argument('<key>', 'state key').argument('<json>', 'the value, as JSON', jsonValue)
+    .addOption(new Option('--strategy <strategy>', 'conflict strategy: lww, vclock or crdt').argParser(strategy))
+    .addOption(new Option('--traceparent <traceparent>', 'W3C trace context carried in the event header').argParser(traceparent)), `mister-smith agents set c1 count 5\nmister-smith agents set c1 profile '{"name":"Ada"}' --strategy vclock`)
+    .action(lazy(async (id: string, key: string, value: unknown, opts: { strategy?: never; traceparent?: string; json?: boolean }) => {
+      const { agentsSet } = await import('./commands/agentsSet.js');
+      await agentsSet(id, key, value, opts);
+    }));
+  leaf(agents.command('stop').description('flush and expire an agent wherever it is ACTIVE').argument('<id>', 'agent id'), 'mister-smith agents stop c1')
+    .action(lazy(async (id: string, opts: { json?: boolean }) => {
+      const { agentsStop } = await import('./commands/agentsStop.js');
+      await agentsStop(id, opts);
+    }));
+  leaf(agents.command('history').description("a key's (or every key's) values over time, from the stream and the KV history")
+    .argument('<id>', 'agent id').argument('[key]', 'state key'), 'mister-smith agents history c1 count')
+    .action(lazy(async (id: string, key: string | undefined, opts: { json?: boolean }) => {
+      const { agentsHistory } = await import('./commands/agentsHistory.js');
+      await agentsHistory(id, key, opts);
+    }));
+
+  const events = program.command('events').description('follow the event streams');
+  leaf(events.command('tail').description('stored events, a "caught up" marker, then live events')
+    .option('--agent <id>', "only this agent's state and lifecycle events")
+    .option('--subject <subject>', 'subject filter, wildcards allowed (repeatable; one stream)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .addOption(new Option('--from <where>', 'start, new, a stream sequence or an ISO-8601 time').default('new').argParser(startAt))
+    .addOption(new Option('--limit <n>', 'stop after this many events').argParser(positiveInt))
+    .option('--no-follow', 'stop at the caught-up marker'), 'mister-smith events tail --agent c1 --from start\nmister-smith events tail --subject "tasks.>" --from 2024-05-01T12:00:00Z --limit 20')
+    .action(lazy(async (opts: { agent?: string; subject: string[]; from: never; limit?: number; follow: boolean; json?: boolean }) => {
+      const { eventsTail } = await import('./commands/eventsTail.js');
+      await eventsTail({ ...opts, subjects: opts.subject });
+    }));
+
+  const projections = program.command('projections').description('inspect and rebuild projections');
+  leaf(projections.command('status').description('checkpoint, head, lag, state and rate of every projection'), 'mister-smith projections status')
+    .action(lazy(async (opts: { json?: boolean }) => {
+      const { projectionsStatus } = await import('./commands/projectionsStatus.js');
+      await projectionsStatus(opts);
+    }));
+  leaf(projections.command('rebuild').description('rebuild a projection (or all) by replaying the archive and the stream')
+    .argument('[name]', 'projection name (see "projections status")')
+    .option('--all', 'rebuild every projection')
+    .option('--force', 'rebuild even when archive + stream have gaps'), 'mister-smith projections rebuild agent-state\nmister-smith projections rebuild --all')
+    .action(lazy(async (name: string | undefined, opts: { all?: boolean; force?: boolean; json?: boolean }) => {
+      const { projectionsRebuild } = await import('./commands/projectionsRebuild.js');
+      await projectionsRebuild(name, opts);
+    }));
+
+  const kv = program.command('kv').description('read and watch KV buckets');
+  leaf(kv.command('get').description('the live value of a key').argument('<bucket>', BUCKET_ALIASES).argument('<key>', 'key (agent state: <agentId>.<stateKey>)'), 'mister-smith kv get agent-state c1.count')
+    .action(lazy(async (bucket: string, key: string, opts: { json?: boolean }) => {
+      const { kvGet } = await import('./commands/kvGet.js');
+      await kvGet(bucket, key, opts);
+    }));
+  leaf(kv.command('watch').description('the current value, then every change').argument('<bucket>', BUCKET_ALIASES).argument('<key>', 'key or pattern (* and > allowed)')
+    .addOption(new Option('--limit <n>', 'stop after this many entries').argParser(positiveInt))
+    .option('--updates-only', 'skip the current value'), 'mister-smith kv watch agent-state "c1.*"')
+    .action(lazy(async (bucket: string, key: string, opts: { limit?: number; updatesOnly?: boolean; json?: boolean }) => {
+      const { kvWatch } = await import('./commands/kvWatch.js');
+      await kvWatch(bucket, key, opts);
+    }));
+
+  leaf(program.command('streams').description('messages, bytes, sequences and consumers of every stream and bucket'), 'mister-smith streams --json')
+    .action(lazy(async (opts: { json?: boolean }) => {
+      const { streams } = await import('./commands/streams.js');
+      await streams(opts);
+    }));
+
+  leaf(program.command('doctor').description('check servers, provisioning, migrations, projection lag and the outbox; exit 1 on a problem'), 'mister-smith doctor')
+    .action(lazy(async (opts: { json?: boolean }) => {
+      const { doctor } = await import('./commands/doctor.js');
+      await doctor(opts);
+    }));
+
+  return program;
+}
+
+/**
+ * Runs the CLI on `argv` (as `process.argv`) and returns the exit status: 0 on success, 2 on a
+ * usage error, 1 on any other failure, which is printed as one line on stderr.
+ */
+export async function runCli(argv: readonly string[]): Promise<number> {
+  const program = createProgram();
+  try {
+    await program.parseAsync([...argv]);
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Help and version exit 0; commander already printed usage errors (one line, see outputError).
+      return e.exitCode === 0 ? 0 : e.code === 'commander.help' || e.code === 'commander.helpDisplayed' ? e.exitCode : 2;
+    }
+    process.stderr.write(`${formatError(e)}\n`);
+    if (process.env.MISTER_SMITH_DEBUG === '1' && e instanceof Error) process.stderr.write(`${e.stack ?? ''}\n`);
+    return exitCodeOf(e);
+  }
+}

@@ -1,0 +1,32 @@
+import PinoPretty from 'pino-pretty';
+import { pino, type Logger } from 'pino';
+import type { Output } from '../cli/Output.js';
+
+/** Options of `createCliLogger`. */
+export interface CliLoggerOptions {
+  /** Long-running roles log at `info`; one-shot commands only at `warn` (both overridden by LOG_LEVEL). */
+  readonly service: boolean;
+  /** On a terminal, pretty lines go through the output so its live line stays intact. */
+  readonly output?: Output;
+  readonly level?: string;
+}
+
+const redact = { paths: ['password', 'pass', 'token', 'nkeySeed', '*.password', '*.pass', '*.token', 'config.nats.pass', 'config.nats.token', 'databaseUrl'], censor: '***' };
+
+/**
+ * The CLI's pino logger: pretty, colourised lines on a terminal (written through the `Output`, so
+ * they scroll above the live status line), JSON lines on stderr otherwise, keeping stdout for the
+ * command's own (possibly `--json`) output.
+ */
+export function createCliLogger(name: string, options: CliLoggerOptions): Logger {
+  const level = options.level ?? process.env.LOG_LEVEL ?? (options.service ? 'info' : 'warn');
+  const out = options.output;
+  if (out?.interactive) {
+    const stream = PinoPretty({
+      colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname', sync: true,
+      destination: { write: (s: string) => { out.write(s); return true; } } as unknown as NodeJS.WritableStream,
+    });
+    return pino({ name, level, redact }, stream);
+  }
+  return pino({ name, level, redact }, pino.destination({ fd: 2, sync: true }));
+}

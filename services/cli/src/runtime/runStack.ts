@@ -1,0 +1,102 @@
+import { resolve } from 'node:path';
+import { loadConfig, msError, startLocalStack, type Stack } from '@mister-smith/core';
+import { serveMetrics, type MetricsServer } from '@mister-smith/bridge';
+import type { Output } from '../cli/Output.js';
+import { readStackFile, removeStackFile, stackFilePath, writeStackFile } from '../connection/stackFile.js';
+import { createCliLogger } from './createCliLogger.js';
+import { postgresPid } from './postgresPid.js';
+import { createStatusSampler } from './sampleStatus.js';
+import { startDemoFleet, type DemoFleet } from './startDemoFleet.js';
+import { startRoles, type Role, type RunningRoles } from './startRoles.js';
+import { startStatusLoop, type StatusLoop } from './startStatusLoop.js';
+import { waitForShutdown } from './waitForShutdown.js';
+
+/** Options of a long-running stack (`up` and the single roles). */
+export interface RunStackOptions {
+  readonly roles: readonly Role[];
+  readonly demo?: boolean;
+  /** Stop after this many seconds (default: run until SIGINT/SIGTERM). */
+  readonly duration?: number;
+  /** Port of `/metrics` and `/healthz` (default METRICS_PORT; unset: not served). 0 picks a free one. */
+  readonly metricsPort?: number;
+  /** Seconds between status lines when stdout is not a terminal (default 5). */
+  readonly statusInterval?: number;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * Runs roles in this process until SIGINT/SIGTERM or the duration: starts (or reaches) NATS and
+ * PostgreSQL, provisions and migrates, starts the roles, serves metrics, runs the demo fleet and
+ * shows the live status; then stops everything in order (demo, supervisor flush, bridge,
+ * projections, connections drained, embedded servers stopped).
+ */
+export async function runStack(name: string, options: RunStackOptions, output: Output): Promise<void> {
+  const config = loadConfig(options.env ?? process.env);
+  const metricsPort = options.metricsPort ?? config.metricsPort;
+  const logger = createCliLogger(`mister-smith-${name}`, { service: true, output });
+  const say = (message: string) => output.record({ type: 'info', message }, message);
+  const embeddedWanted = !config.nats.servers?.length || !config.databaseUrl;
+  if (embeddedWanted) {
+    const other = await readStackFile(config.dataDir);
+    if (other && other.pid !== process.pid) {
+      throw msError('LOCKED', `another mister-smith process (pid ${other.pid}) runs embedded servers with data in ${resolve(config.dataDir)}: stop it, use it (other commands find it through ${stackFilePath(config.dataDir)}), or set MISTER_SMITH_DATA_DIR`);
+    }
+  }
+  const shutdown = waitForShutdown(options.duration);
+  let stack: Stack | undefined;
+  let roles: RunningRoles | undefined;
+  let metrics: MetricsServer | undefined;
+  let demo: DemoFleet | undefined;
+  let status: StatusLoop | undefined;
+  let wroteStackFile = false;
+  const errors: unknown[] = [];
+  const attempt = async (what: string, fn: () => Promise<void>) => {
+    try { await fn(); } catch (e) { errors.push(e); logger.error({ err: e }, `${what} failed`); }
+  };
+  try {
+    stack = await startLocalStack({ config, onProgress: say });
+    if (stack.embedded.nats || stack.embedded.postgres) {
+      const pgPid = stack.embedded.postgres ? await postgresPid(stack.embedded.postgres.dataDir) : undefined;
+      await writeStackFile(config.dataDir, {
+        pid: process.pid, natsUrl: stack.config.nats.servers![0]!, databaseUrl: stack.config.databaseUrl!,
+        ...(config.namespace ? { namespace: config.namespace } : {}), profile: config.profile,
+        ...(stack.embedded.nats ? { natsPid: stack.embedded.nats.pid } : {}),
+        ...(pgPid !== undefined ? { postgresPid: pgPid } : {}),
+        startedAt: new Date().toISOString(),
+      });
+      wroteStackFile = true;
+      say(`other commands in this folder reach these servers through ${stackFilePath(config.dataDir)}`);
+    }
+    roles = await startRoles(stack, options.roles, { logger });
+    say(`${name}: running ${options.roles.join(', ')}${config.namespace ? ` in namespace ${config.namespace}` : ''}`);
+    if (metricsPort !== undefined) {
+      const r = roles;
+      metrics = await serveMetrics(r.registry, metricsPort, () => r.health(), '127.0.0.1');
+      say(`metrics: ${metrics.url}/metrics and ${metrics.url}/healthz`);
+    }
+    if (options.demo) {
+      if (!roles.supervisor) throw msError('INVALID_ARGUMENT', '--demo needs the supervisor role');
+      demo = await startDemoFleet({ supervisor: roles.supervisor, nats: stack.nats, pg: stack.pg, topology: stack.topology, logger, say });
+    }
+    const d = demo;
+    const sampler = createStatusSampler(stack.nats, stack.topology, roles, d && (() => {
+      const s = d.stats();
+      return { 'tasks created': s.tasksCreated, completed: s.tasksCompleted, failed: s.tasksFailed };
+    }));
+    status = startStatusLoop(sampler, output, logger, options.statusInterval ?? 5);
+    say(`${name}: ready; press Ctrl-C to stop${options.duration !== undefined ? ` (stops by itself after ${options.duration} s)` : ''}`);
+    const why = await shutdown.reason;
+    await status.stop();
+    say(`${name}: ${why === 'duration' ? 'duration reached' : why}: shutting down (flushing agents, draining NATS${stack.embedded.nats || stack.embedded.postgres ? ', stopping embedded servers' : ''})`);
+  } finally {
+    if (status) await attempt('stopping the status line', () => status!.stop());
+    if (demo) await attempt('stopping the demo', () => demo!.stop());
+    if (roles) await attempt('stopping the roles', () => roles!.stop());
+    if (metrics) await attempt('closing the metrics server', () => metrics!.close());
+    if (stack) await attempt('closing connections and embedded servers', () => stack!.close());
+    if (wroteStackFile) await attempt('removing the stack file', () => removeStackFile(config.dataDir, process.pid));
+    shutdown.dispose();
+  }
+  if (errors.length > 0) throw errors[0];
+  say(`${name}: stopped`);
+}
