@@ -1,1 +1,52 @@
+/**
+ * `@mister-smith/actors`: agents as XState v5 actors. The lifecycle machine, agent types, the
+ * agent host, single-writer leases, and the supervisor that routes commands to owners.
+ *
+ * @packageDocumentation
+ */
+
+// Lifecycle machine
 export { agentLifecycleMachine } from './lifecycle/agentLifecycleMachine.js';
+export type { AgentLifecycleMachine } from './lifecycle/agentLifecycleMachine.js';
+export { backoffDelay } from './lifecycle/backoffDelay.js';
+export type {
+  AgentLifecycleContext, AgentLifecycleEvent, AgentLifecycleInput, CommandSettlement, EvictRequest, ExecuteInput, ExecuteOutput,
+  FlushInput, FlushOutput, FlushReason, HydrateInput, HydrateOutput, LifecycleConfig, PassivationReason, QueuedCommand, TransitionParams,
+} from './lifecycle/lifecycleTypes.js';
+
+// Agent types
+export { defineAgentType } from './agentTypes/defineAgentType.js';
+export { runCommand } from './agentTypes/runCommand.js';
+export type { CommandOutcome, StateChange } from './agentTypes/runCommand.js';
+export { counterAgent } from './agentTypes/counterAgent.js';
+export type { CounterState } from './agentTypes/counterAgent.js';
+export { notesAgent } from './agentTypes/notesAgent.js';
+export type { Note, NotesDoc, NotesState } from './agentTypes/notesAgent.js';
+export type { AgentDurability, AgentState, AgentType, AgentTypeDefinition, CommandContext, CommandHandler } from './agentTypes/AgentType.js';
+
+// Agent host
+export { createAgentHost } from './host/createAgentHost.js';
+export type {
+  AgentEffects, AgentHost, AgentHostOptions, CommandOptions, CommandReply, HostClock, LifecycleTransition, ResidentAgent,
+} from './host/AgentHost.js';
+
+// Leases
+export { createLeaseManager } from './leases/createLeaseManager.js';
+export type { LeaseManagerOptions } from './leases/createLeaseManager.js';
+export type { HeldLease, LeaseLossReason, LeaseManager, LeaseOwner } from './leases/LeaseManager.js';
+
+// Supervisor
+export { createSupervisor } from './supervisor/createSupervisor.js';
+export type {
+  AgentListing, AgentView, SpawnResult, Supervisor, SupervisorCommandOptions, SupervisorObserver, SupervisorOptions,
+} from './supervisor/Supervisor.js';
+export { createStoreEffects } from './supervisor/createStoreEffects.js';
+export type { StoreEffectsDeps } from './supervisor/createStoreEffects.js';
+export { lastStateEvent } from './supervisor/lastStateEvent.js';
+export type { LastStateEvent } from './supervisor/lastStateEvent.js';
+export { ownerSubject } from './supervisor/ownerRpc.js';
+export type { OwnerRequest } from './supervisor/ownerRpc.js';
+
+// Request/reply envelope
+export { errorReply, okReply, parseRequest, unwrapReply } from './rpc/rpcEnvelope.js';
+export type { RpcReply } from './rpc/rpcEnvelope.js';

@@ -130,7 +130,7 @@ export const agentLifecycleMachine = setup({
     },
     cold: {
       on: {
-        ACTIVATE: { target: 'hydrating', actions: [...moveTo('HYDRATING', 'activate')] },
+        ACTIVATE: { target: 'hydrating', actions: [...moveTo('HYDRATING', ({ event }) => (event as { reason?: string }).reason ?? 'activate')] },
         COMMAND: { target: 'hydrating', actions: ['enqueue', ...moveTo('HYDRATING', 'command')] },
       },
     },
@@ -317,7 +317,7 @@ export const agentLifecycleMachine = setup({
     expired: {
       entry: 'resetAfterExpiry',
       on: {
-        ACTIVATE: { target: 'hydrating', actions: [...moveTo('HYDRATING', 'activate')] },
+        ACTIVATE: { target: 'hydrating', actions: [...moveTo('HYDRATING', ({ event }) => (event as { reason?: string }).reason ?? 'activate')] },
         COMMAND: { target: 'hydrating', actions: ['enqueue', ...moveTo('HYDRATING', 'command')] },
       },
     },

@@ -126,7 +126,7 @@ export interface AgentLifecycleContext {
 
 /** Events the lifecycle machine accepts. */
 export type AgentLifecycleEvent =
-  | { readonly type: 'ACTIVATE' }
+  | { readonly type: 'ACTIVATE'; readonly reason?: string }
   | { readonly type: 'COMMAND'; readonly command: QueuedCommand }
   | { readonly type: 'FLUSH' }
   | { readonly type: 'STOP' }

@@ -1,0 +1,289 @@
+import { msError, newId, type LifecycleState } from '@mister-smith/core';
+import { createActor, fromPromise, type ActorRefFrom, type SnapshotFrom } from 'xstate';
+import type { AgentType } from '../agentTypes/AgentType.js';
+import { agentLifecycleMachine } from '../lifecycle/agentLifecycleMachine.js';
+import type { CommandSettlement, ExecuteInput, ExecuteOutput, FlushInput, HydrateInput, HydrateOutput, LifecycleConfig, TransitionParams } from '../lifecycle/lifecycleTypes.js';
+import type { AgentHost, AgentHostOptions, CommandOptions, CommandReply, HostClock, ResidentAgent } from './AgentHost.js';
+
+/** The internal command `activate` sends: runs no handler, only makes the agent ACTIVE. */
+const ACTIVATE = '\u0000activate';
+
+interface Pending {
+  readonly agentId: string;
+  resolve(r: CommandReply): void;
+  reject(e: unknown): void;
+}
+
+type Machine = typeof agentLifecycleMachine;
+type AgentActor = ActorRefFrom<Machine>;
+type Snapshot = SnapshotFrom<Machine>;
+
+const realClock: HostClock & { now(): number } = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (id) => clearTimeout(id as NodeJS.Timeout),
+  now: () => Date.now(),
+};
+
+const isLive = (l: LifecycleState | undefined) => l === 'ACTIVE' || l === 'FLUSHING';
+
+/**
+ * Creates an agent host (see {@link AgentHost}). One lifecycle machine with the injected effects
+ * is shared by every agent; each agent is one XState actor, created on its first command and
+ * dropped from memory once EXPIRED.
+ *
+ * @example
+ * const host = createAgentHost({ supervisorId: 's1', agentTypes: [counterAgent], lifecycleOf: () => config, effects });
+ * await host.command('c1', counterAgent, 'increment', { by: 2 });
+ * await host.stop();
+ */
+export function createAgentHost(options: AgentHostOptions): AgentHost {
+  const { supervisorId, effects } = options;
+  const clock = (options.clock ?? realClock) as HostClock & { now?(): number };
+  const now = () => (clock.now ? clock.now() : Date.now());
+  const maxRestarts = options.maxRestarts ?? 5;
+  const restartWindowMs = options.restartWindowMs ?? 60_000;
+  const restartBackoffMs = options.restartBackoffMs ?? 100;
+  const rememberExpired = options.rememberExpired ?? 100_000;
+  const rememberCommands = options.rememberCommands ?? 10_000;
+  const configs = new Map<string, LifecycleConfig>();
+  const types = new Map(options.agentTypes.map((t) => [t.name, t]));
+  const actors = new Map<string, AgentActor>();
+  const pending = new Map<number, Pending>();
+  const expired = new Set<string>();
+  const crashes = new Map<string, number[]>();
+  const restartTimers = new Set<unknown>();
+  const recent = new Map<string, Promise<CommandReply>>();
+  let tickets = 0;
+  let stopping: Promise<void> | undefined;
+
+  const machine = agentLifecycleMachine.provide({
+    actors: {
+      hydrate: fromPromise<HydrateOutput, HydrateInput>(({ input }) => effects.hydrate(input)),
+      execute: fromPromise<ExecuteOutput, ExecuteInput>(({ input }) => input.command.name === ACTIVATE
+        ? Promise.resolve({ state: input.state, fenceSeq: input.fenceSeq, result: undefined, changedKeys: [] })
+        : effects.execute(input)),
+      flush: fromPromise<unknown, FlushInput>(({ input }) => effects.flush(input)),
+    },
+    actions: {
+      publishTransition: ({ context }, p: TransitionParams) => {
+        effects.transition({ agentId: context.agentId, agentType: context.agentType, supervisorId, ...p });
+        if (p.to === 'EXPIRED') queueMicrotask(() => evictIfExpired(context.agentId));
+      },
+      settleCommand: (_args, s: CommandSettlement) => settle(s),
+    },
+  });
+
+  function configOf(type: AgentType): LifecycleConfig {
+    let c = configs.get(type.name);
+    if (!c) { c = options.lifecycleOf(type); configs.set(type.name, c); }
+    return c;
+  }
+
+  function remember<K, V>(map: Map<K, V> | Set<K>, key: K, value: V, max: number): void {
+    if (map instanceof Set) map.add(key); else map.set(key, value);
+    if (map.size > max) map.delete(map.keys().next().value as K);
+  }
+
+  function spawn(agentId: string, type: AgentType, startsExpired: boolean): AgentActor {
+    const actor = createActor(machine, {
+      input: { agentId, agentType: type.name, supervisorId, config: configOf(type), ...(startsExpired ? { startsExpired: true } : {}) },
+      clock: clock as HostClock & { setTimeout: (fn: (...a: unknown[]) => void, ms: number) => unknown },
+    });
+    // Without an error observer XState rethrows a crash in a later macrotask (an uncaught exception).
+    actor.subscribe({ error: (err) => onCrash(agentId, type, actor, err) });
+    actors.set(agentId, actor);
+    expired.delete(agentId);
+    actor.start();
+    return actor;
+  }
+
+  function evictIfExpired(agentId: string): void {
+    const actor = actors.get(agentId);
+    if (!actor || stopping) return;
+    const s = actor.getSnapshot();
+    if (s.status === 'active' && s.context.lifecycle === 'EXPIRED' && s.context.queue.length === 0) {
+      actors.delete(agentId);
+      actor.stop();
+      remember(expired, agentId, true, rememberExpired);
+    }
+  }
+
+  function settle(s: CommandSettlement): void {
+    const p = pending.get(s.ticket);
+    if (!p) return;
+    pending.delete(s.ticket);
+    if (s.ok) p.resolve({ agentId: p.agentId, result: s.output.result, version: s.output.version, changedKeys: s.output.changedKeys });
+    else p.reject(s.error);
+  }
+
+  function rejectPendingOf(agentId: string, error: unknown): void {
+    for (const [ticket, p] of pending) {
+      if (p.agentId === agentId) { pending.delete(ticket); p.reject(error); }
+    }
+  }
+
+  function recentCrashes(agentId: string): number[] {
+    const t = now();
+    const list = (crashes.get(agentId) ?? []).filter((at) => t - at < restartWindowMs);
+    if (list.length === 0) crashes.delete(agentId); else crashes.set(agentId, list);
+    return list;
+  }
+
+  function onCrash(agentId: string, type: AgentType, actor: AgentActor, err: unknown): void {
+    if (actors.get(agentId) !== actor) return;
+    actors.delete(agentId);
+    const last = (actor.getSnapshot() as Partial<Snapshot>).context?.lifecycle ?? 'ACTIVE';
+    rejectPendingOf(agentId, msError('INTERNAL', `agent ${agentId} crashed: ${(err as Error)?.message ?? String(err)}`, { cause: err, details: { agentId } }));
+    effects.transition({ agentId, agentType: type.name, supervisorId, from: last, to: 'EXPIRED', reason: 'crashed' });
+    remember(expired, agentId, true, rememberExpired);
+    const history = recentCrashes(agentId);
+    history.push(now());
+    crashes.set(agentId, history);
+    if (stopping) return;
+    if (history.length > maxRestarts) {
+      options.onRestart?.(agentId, { attempt: history.length, error: err, gaveUp: true });
+      return;
+    }
+    const delay = Math.min(10_000, restartBackoffMs * 2 ** (history.length - 1));
+    const timer = clock.setTimeout(() => {
+      restartTimers.delete(timer);
+      if (stopping || actors.has(agentId)) return;
+      options.onRestart?.(agentId, { attempt: history.length, error: err, gaveUp: false });
+      spawn(agentId, type, true).send({ type: 'ACTIVATE', reason: 'restart' });
+    }, delay);
+    restartTimers.add(timer);
+  }
+
+  function send(agentId: string, type: AgentType, name: string, payload: unknown, commandId: string | undefined, base: CommandOptions['base']): Promise<CommandReply> {
+    if (stopping) return Promise.reject(msError('CLOSED', `the agent host of ${supervisorId} is stopping`, { details: { agentId } }));
+    if (!types.has(type.name)) return Promise.reject(msError('INVALID_ARGUMENT', `agent type ${type.name} is not registered with this host`, { details: { agentType: type.name } }));
+    if (recentCrashes(agentId).length > maxRestarts) {
+      return Promise.reject(msError('INTERNAL', `agent ${agentId} crashed ${maxRestarts + 1} times within ${restartWindowMs} ms; it stays down until the window passes`, { details: { agentId } }));
+    }
+    let actor = actors.get(agentId);
+    if (actor && actor.getSnapshot().context.agentType !== type.name) {
+      return Promise.reject(msError('INVALID_ARGUMENT', `agent ${agentId} is a ${actor.getSnapshot().context.agentType}, not a ${type.name}`, { details: { agentId } }));
+    }
+    actor ??= spawn(agentId, type, expired.has(agentId));
+    const a = actor;
+    return new Promise<CommandReply>((resolve, reject) => {
+      const ticket = ++tickets;
+      pending.set(ticket, { agentId, resolve, reject });
+      a.send({ type: 'COMMAND', command: { ticket, name, payload, commandId, base } });
+    });
+  }
+
+  function whenExpired(actor: AgentActor): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = (s: Snapshot) => s.status !== 'active' || s.context.lifecycle === 'EXPIRED' || s.context.lifecycle === 'COLD';
+      if (done(actor.getSnapshot())) { resolve(); return; }
+      const sub = actor.subscribe({
+        next: (s) => { if (done(s)) { sub.unsubscribe(); resolve(); } },
+        error: () => resolve(),
+        complete: () => resolve(),
+      });
+    });
+  }
+
+  const host: AgentHost = {
+    command(agentId, type, name, payload, opts = {}) {
+      if (name === ACTIVATE || !type.hasCommand(name)) {
+        return Promise.reject(msError('UNKNOWN_COMMAND', `agent type ${type.name} has no command ${JSON.stringify(name)}`, { details: { agentType: type.name, command: name } }));
+      }
+      const key = opts.commandId !== undefined ? `${agentId}/${opts.commandId}` : undefined;
+      const seen = key !== undefined ? recent.get(key) : undefined;
+      if (seen) return seen.then((r) => ({ ...r, duplicate: true }));
+      const reply = send(agentId, type, name, payload, opts.commandId ?? newId(), opts.base);
+      if (key !== undefined) {
+        remember(recent, key, reply, rememberCommands);
+        // A failed command may be retried under the same id (e.g. after re-routing).
+        reply.catch(() => { if (recent.get(key) === reply) recent.delete(key); });
+      }
+      return reply;
+    },
+    async activate(agentId, type) {
+      if (isLive(host.lifecycleOf(agentId))) return;
+      await send(agentId, type, ACTIVATE, undefined, undefined, undefined);
+    },
+    async passivate(agentId) {
+      const actor = actors.get(agentId);
+      if (!actor) return expired.has(agentId) ? 'EXPIRED' : undefined;
+      const lifecycle = actor.getSnapshot().context.lifecycle;
+      if (lifecycle === 'COLD' || lifecycle === 'EXPIRED') return lifecycle;
+      actor.send({ type: 'STOP' });
+      await whenExpired(actor);
+      return host.lifecycleOf(agentId) ?? 'EXPIRED';
+    },
+    evict(agentId, reason, error) {
+      actors.get(agentId)?.send({ type: 'EVICT', reason, error });
+    },
+    flushAll() {
+      for (const a of actors.values()) a.send({ type: 'FLUSH' });
+    },
+    lifecycleOf(agentId) {
+      const a = actors.get(agentId);
+      if (a) return a.getSnapshot().context.lifecycle;
+      return expired.has(agentId) ? 'EXPIRED' : undefined;
+    },
+    stateOf(agentId) {
+      const c = actors.get(agentId)?.getSnapshot().context;
+      return c && isLive(c.lifecycle) ? c.state : undefined;
+    },
+    typeOf(agentId) {
+      return actors.get(agentId)?.getSnapshot().context.agentType;
+    },
+    *residents(): IterableIterator<ResidentAgent> {
+      for (const [agentId, a] of actors) {
+        const c = a.getSnapshot().context;
+        yield { agentId, agentType: c.agentType, lifecycle: c.lifecycle };
+      }
+    },
+    counts() {
+      const out: Record<LifecycleState, number> = { COLD: 0, HYDRATING: 0, ACTIVE: 0, FLUSHING: 0, EXPIRED: 0 };
+      for (const a of actors.values()) out[a.getSnapshot().context.lifecycle]++;
+      return out;
+    },
+    dirtyKeys() {
+      let n = 0;
+      for (const a of actors.values()) {
+        const c = a.getSnapshot().context;
+        n += c.dirtyKeys.length + c.flushingKeys.length;
+      }
+      return n;
+    },
+    get size() { return actors.size; },
+    stop(opts = {}) {
+      stopping ??= (async () => {
+        for (const t of restartTimers) clock.clearTimeout(t);
+        restartTimers.clear();
+        const waits: Promise<void>[] = [];
+        for (const actor of actors.values()) {
+          const lifecycle = actor.getSnapshot().context.lifecycle;
+          if (lifecycle === 'COLD' || lifecycle === 'EXPIRED') continue;
+          actor.send({ type: 'SHUTDOWN' });
+          waits.push(whenExpired(actor));
+        }
+        const timeoutMs = opts.timeoutMs ?? 30_000;
+        let timer: unknown;
+        const timedOut = await Promise.race([
+          Promise.all(waits).then(() => false),
+          new Promise<boolean>((r) => { timer = realClock.setTimeout(() => r(true), timeoutMs); }),
+        ]);
+        realClock.clearTimeout(timer);
+        const left = [...actors].filter(([, a]) => isLive(a.getSnapshot().context.lifecycle) || a.getSnapshot().context.lifecycle === 'HYDRATING').map(([id]) => id);
+        for (const a of actors.values()) a.stop();
+        actors.clear();
+        for (const [ticket, p] of pending) {
+          pending.delete(ticket);
+          p.reject(msError('CLOSED', `the agent host of ${supervisorId} stopped before the command ran`, { details: { agentId: p.agentId } }));
+        }
+        if (timedOut) {
+          throw msError('TIMEOUT', `${left.length} agents did not finish their shutdown flush within ${timeoutMs} ms; their acknowledged writes are in JetStream`, { details: { agents: left.slice(0, 100) } });
+        }
+      })();
+      return stopping;
+    },
+    [Symbol.asyncDispose]: () => host.stop(),
+  };
+  return host;
+}

@@ -1,0 +1,122 @@
+import type { DatabaseHandle, FlushReport, LifecycleState, Logger, NatsHandle, StateStore, StateStoreOptions, StreamPosition, Topology } from '@mister-smith/core';
+import type { AgentState, AgentType } from '../agentTypes/AgentType.js';
+import type { CommandReply, LifecycleTransition } from '../host/AgentHost.js';
+
+/** Hooks for logs and metrics (all optional, all synchronous, none may throw). */
+export interface SupervisorObserver {
+  onTransition?(t: LifecycleTransition): void;
+  onFlush?(agentId: string, report: FlushReport, durationMs: number): void;
+  onRestart?(agentId: string, info: { attempt: number; error: unknown; gaveUp: boolean }): void;
+  onStaleOwner?(agentId: string, takenBy: string | undefined): void;
+  onLeaseLost?(agentId: string, reason: string): void;
+  onForward?(agentId: string, to: string): void;
+}
+
+/** Options of `createSupervisor`. */
+export interface SupervisorOptions {
+  readonly nats: NatsHandle;
+  readonly pg: DatabaseHandle;
+  readonly topology: Topology;
+  /** The state plane; created (and closed on stop) when absent. */
+  readonly stateStore?: StateStore;
+  /** Options of the state store created when `stateStore` is absent. */
+  readonly stateStoreOptions?: StateStoreOptions;
+  /** Default `sup-<random>`. A subject token: no dots, spaces or wildcards. */
+  readonly supervisorId?: string;
+  readonly agentTypes: readonly AgentType[];
+  /** Lease duration; default (and normally) the AGENT_LEASES bucket TTL. */
+  readonly leaseTtlMs?: number;
+  /** Lease renewal period (default a third of `leaseTtlMs`). */
+  readonly leaseRenewIntervalMs?: number;
+  /** Heartbeat period of `agents.heartbeat.<supervisorId>` (default 5 s). */
+  readonly heartbeatIntervalMs?: number;
+  /** Restarts per agent within `restartWindowMs` before giving up (default 5 per minute). */
+  readonly maxRestarts?: number;
+  readonly restartWindowMs?: number;
+  readonly restartBackoffMs?: number;
+  /** Hydration and flush retries before giving up (default 4 each), backoff base/max (100 ms / 5 s). */
+  readonly hydrateRetries?: number;
+  readonly flushRetries?: number;
+  readonly backoffBaseMs?: number;
+  readonly backoffMaxMs?: number;
+  /** Idle TTL of agent types that set none (default: a third of the AGENT_STATE KV TTL). */
+  readonly defaultIdleTtlMs?: number;
+  /** Timeout of a command forwarded to the owning supervisor (default 10 s). */
+  readonly forwardTimeoutMs?: number;
+  /** How long `stop()` waits for the agents' shutdown flushes (default 30 s). */
+  readonly stopTimeoutMs?: number;
+  readonly logger?: Logger;
+  readonly observer?: SupervisorObserver;
+}
+
+/** What `spawn` returns. */
+export interface SpawnResult {
+  readonly agentId: string;
+  readonly agentType: string;
+  readonly lifecycle: LifecycleState;
+  /** The supervisor the agent is ACTIVE in. */
+  readonly supervisorId: string;
+}
+
+/** What `get` returns. */
+export interface AgentView {
+  readonly agentId: string;
+  readonly agentType: string;
+  /** Lifecycle where the state was read (the owner's, or `COLD`/`EXPIRED` when nobody holds it). */
+  readonly lifecycle: LifecycleState;
+  readonly supervisorId: string | null;
+  /** The whole state (without `key`). */
+  readonly state?: AgentState;
+  /** The value of `key` (with `key`). */
+  readonly key?: string;
+  readonly value?: unknown;
+}
+
+/** One agent of `list`. */
+export interface AgentListing {
+  readonly agentId: string;
+  readonly agentType: string;
+  readonly lifecycle: LifecycleState;
+  readonly supervisorId: string | null;
+  /** True when the agent lives in this supervisor's memory. */
+  readonly resident: boolean;
+}
+
+/** Options of a command sent through the supervisor. */
+export interface SupervisorCommandOptions {
+  readonly commandId?: string;
+  readonly base?: StreamPosition;
+}
+
+/**
+ * Spawns, routes and supervises agent actors (see `createSupervisor`). Every operation may be
+ * called on any supervisor of a namespace: one that does not own the agent forwards to the owner
+ * or takes an expired lease over.
+ */
+export interface Supervisor extends AsyncDisposable {
+  readonly supervisorId: string;
+  readonly stateStore: StateStore;
+  /** Registers the agent (`agents.registry`) and makes it ACTIVE. */
+  spawn(agentType: string, agentId?: string, options?: { readonly metadata?: Record<string, unknown> }): Promise<SpawnResult>;
+  /** Runs a command on the agent's owner; activates a COLD or EXPIRED agent first. */
+  command(agentId: string, command: string, payload?: unknown, options?: SupervisorCommandOptions): Promise<CommandReply>;
+  /** The agent's state (or one key) without activating it. */
+  get(agentId: string, key?: string): Promise<AgentView>;
+  /** Flushes and expires the agent wherever it is ACTIVE. */
+  stopAgent(agentId: string): Promise<{ readonly agentId: string; readonly lifecycle: LifecycleState }>;
+  /** Agents in this supervisor's memory plus those `agents.registry` knows (COLD ones included). */
+  list(options?: { readonly state?: LifecycleState; readonly limit?: number }): Promise<AgentListing[]>;
+  /** Lifecycle of a resident agent. */
+  lifecycleOf(agentId: string): LifecycleState | undefined;
+  /** Resident agents per lifecycle state. */
+  counts(): Record<LifecycleState, number>;
+  /** Dirty keys: counted by the agents and waiting in the state store. */
+  dirtyKeys(): number;
+  /** Flushes every agent and the state store now. */
+  flush(): Promise<void>;
+  /**
+   * Flushes every agent, publishes their transitions, releases the leases and drains; closes the
+   * state store if it created it. The NATS and PostgreSQL connections stay open (the caller's).
+   */
+  stop(): Promise<void>;
+}

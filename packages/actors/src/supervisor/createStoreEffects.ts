@@ -1,0 +1,167 @@
+import { asStateChanged, asStateEditedInSql, MisterSmithError, msError, ownershipAcquired, stateSubject, type EventEnvelope, type EventLog, type FlushReport, type StateStore, type StreamPosition, type WriteOptions } from '@mister-smith/core';
+import type { AgentState, AgentType } from '../agentTypes/AgentType.js';
+import { runCommand, type CommandOutcome } from '../agentTypes/runCommand.js';
+import type { AgentEffects } from '../host/AgentHost.js';
+import type { LeaseManager } from '../leases/LeaseManager.js';
+import type { LastStateEvent } from './lastStateEvent.js';
+
+/** What the store-backed effects need. */
+export interface StoreEffectsDeps {
+  readonly supervisorId: string;
+  readonly store: StateStore;
+  readonly leases: LeaseManager;
+  /** The AGENT_STATE event log (OwnershipAcquired appends). */
+  readonly log: EventLog;
+  readonly agentTypes: ReadonlyMap<string, AgentType>;
+  /** Reads the last event on `agents.state.<agentId>`. */
+  readonly lastStateEvent: (agentId: string) => Promise<LastStateEvent | undefined>;
+  /** Reads the agent's committed state right after `hydrateAgent` (default `store.readAll`). */
+  readonly loadState?: (agentId: string) => Promise<Record<string, unknown>>;
+  /** Flushes the agent's dirty rows (default `store.flushAgent`). */
+  readonly flushAgent?: (agentId: string) => Promise<FlushReport>;
+  readonly onFlush?: (agentId: string, report: FlushReport, durationMs: number) => void;
+  readonly onStaleOwner?: (agentId: string, takenBy: string | undefined) => void;
+}
+
+function keyOf(e: EventEnvelope): string | undefined {
+  const d = e.data as { key?: unknown; state_key?: unknown } | null;
+  const k = d?.key ?? d?.state_key;
+  return typeof k === 'string' ? k : undefined;
+}
+
+/**
+ * The lifecycle effects over the state plane and the lease bucket:
+ * - `hydrate` takes the lease, appends `OwnershipAcquired` (its sequence is the fencing token),
+ *   hydrates KV from PostgreSQL and reads the state;
+ * - `execute` runs the handler and writes each changed key with `expectedLastSeq`; on
+ *   SEQUENCE_CONFLICT it inspects the events after its token: an OwnershipAcquired means this
+ *   owner is stale (STALE_OWNER), anything else (e.g. an SQL edit) refreshes the token and the
+ *   state and retries once;
+ * - `flush` writes the agent's dirty rows to PostgreSQL.
+ */
+export function createStoreEffects(deps: StoreEffectsDeps): Omit<AgentEffects, 'transition'> {
+  const { supervisorId, store, leases, log, agentTypes } = deps;
+
+  const typeOf = (name: string): AgentType => {
+    const t = agentTypes.get(name);
+    if (!t) throw msError('INVALID_ARGUMENT', `unknown agent type ${name}`, { details: { agentType: name } });
+    return t;
+  };
+
+  const readState = deps.loadState ?? ((agentId: string) => store.readAll(agentId));
+  const flushAgent = deps.flushAgent ?? ((agentId: string) => store.flushAgent(agentId));
+
+  async function loadState(agentId: string, type: AgentType): Promise<AgentState> {
+    return Object.freeze({ ...type.initialState, ...(await readState(agentId)) });
+  }
+
+  /**
+   * The events after our token: a takeover (an OwnershipAcquired anywhere after `fence`; the
+   * last event alone is not enough, the new owner's own writes follow its OwnershipAcquired),
+   * and the foreign edits to merge (StateEditedInSql from the bridge, StateChanged of another
+   * writer). The range is scanned only when it holds more than the last event.
+   */
+  async function eventsAfter(agentId: string, fence: number, last: LastStateEvent): Promise<{ takeover?: { seq: number; by: string | undefined }; edits: EventEnvelope[] }> {
+    const by = (e: EventEnvelope) => (e.data as { supervisorId?: string } | undefined)?.supervisorId;
+    if (last.event?.type === 'OwnershipAcquired') return { takeover: { seq: last.seq, by: by(last.event) }, edits: [] };
+    const events: { seq: number; event: EventEnvelope }[] = [];
+    if (last.seq === fence + 1) {
+      if (last.event) events.push({ seq: last.seq, event: last.event });
+    } else {
+      for await (const item of log.read({ filter: stateSubject(agentId), from: { seq: fence + 1 }, toSeq: last.seq })) {
+        if (item.kind === 'event') events.push({ seq: item.record.seq, event: item.record.event });
+      }
+    }
+    const oa = events.find((e) => e.event.type === 'OwnershipAcquired');
+    if (oa) return { takeover: { seq: oa.seq, by: by(oa.event) }, edits: [] };
+    return { edits: events.map((e) => e.event) };
+  }
+
+  /** Applies foreign edits to a state object (the owner's view catches up with them). */
+  function merge(state: Record<string, unknown>, edits: readonly EventEnvelope[]): Record<string, unknown> {
+    const out = { ...state };
+    for (const e of edits) {
+      try {
+        if (e.type === 'StateEditedInSql') {
+          const d = asStateEditedInSql(e).data;
+          if (d.operation === 'DELETE' || d.tombstone) delete out[d.state_key]; else out[d.state_key] = d.new_value;
+        } else if (e.type === 'StateChanged') {
+          const d = asStateChanged(e).data;
+          if (d.op === 'delete') delete out[d.key]; else out[d.key] = d.value;
+        }
+      } catch (err) {
+        // A malformed event cannot be merged; the agent-state projection dead-letters it.
+        if (!MisterSmithError.is(err, 'MALFORMED_EVENT')) throw err;
+      }
+    }
+    return out;
+  }
+
+  return {
+    async hydrate({ agentId, agentType }) {
+      const type = typeOf(agentType);
+      const lease = await leases.acquire(agentId);
+      const ack = await log.append(ownershipAcquired(agentId, { supervisorId, leaseRevision: lease.revision }));
+      const report = await store.hydrateAgent(agentId);
+      // Nothing stored yet (a new agent): its state is the type's initial state.
+      const state = report.keys === 0 ? type.initialState : await loadState(agentId, type);
+      return { state, fenceSeq: ack.seq };
+    },
+
+    async execute({ agentId, agentType, state, fenceSeq, command }) {
+      const type = typeOf(agentType);
+      const ctx = { agentId, commandId: command.commandId, writer: supervisorId };
+      let outcome: CommandOutcome = runCommand(type, state, command.name, command.payload, ctx);
+      let fence = fenceSeq;
+      let next: Record<string, unknown> = { ...outcome.next };
+      let version: StreamPosition | undefined;
+      const written: string[] = [];
+      let refreshed = false;
+      for (let i = 0; i < outcome.changes.length;) {
+        const change = outcome.changes[i]!;
+        const opts: WriteOptions = {
+          strategy: type.strategyOf(change.key), writer: supervisorId, expectedLastSeq: fence, durability: type.durability,
+          ...(command.commandId !== undefined ? { commandId: command.commandId } : {}), ...(command.base ? { base: command.base } : {}),
+        };
+        try {
+          const res = change.op === 'put' ? await store.write(agentId, change.key, change.input, opts) : await store.delete(agentId, change.key, opts);
+          fence = res.version.seq;
+          version = res.version;
+          if (change.op === 'put') next[change.key] = res.value; else delete next[change.key];
+          written.push(change.key);
+          i++;
+        } catch (e) {
+          if (!MisterSmithError.is(e, 'SEQUENCE_CONFLICT')) throw e;
+          const last = await deps.lastStateEvent(agentId);
+          if (!last || last.seq <= fence) throw e;
+          const after = await eventsAfter(agentId, fence, last);
+          if (after.takeover) {
+            const { by, seq } = after.takeover;
+            deps.onStaleOwner?.(agentId, by);
+            throw msError('STALE_OWNER', `supervisor ${supervisorId} no longer owns agent ${agentId}: ${by ?? 'another supervisor'} took it over (OwnershipAcquired at seq ${seq}); the write was rejected`, { cause: e, details: { agentId, owner: by, fence, takeoverSeq: seq } });
+          }
+          if (refreshed) throw e;
+          // Another writer's events (e.g. StateEditedInSql from the bridge): merge them, retry once.
+          refreshed = true;
+          fence = last.seq;
+          if (written.length === 0) {
+            outcome = runCommand(type, Object.freeze(merge(state, after.edits)), command.name, command.payload, ctx);
+            next = { ...outcome.next };
+            i = 0;
+          } else {
+            // Keys this command already wrote keep the value it wrote.
+            next = merge(next, after.edits.filter((ev) => { const k = keyOf(ev); return k === undefined || !written.includes(k); }));
+          }
+        }
+      }
+      return { state: Object.freeze(next), fenceSeq: fence, result: outcome.result, changedKeys: written, version };
+    },
+
+    async flush({ agentId }) {
+      const started = performance.now();
+      const report = await flushAgent(agentId);
+      deps.onFlush?.(agentId, report, performance.now() - started);
+      return report;
+    },
+  };
+}
