@@ -71,19 +71,19 @@ function installExitHook(): void {
 
 /**
  * A detached shell that outlives a worker killed with SIGKILL (no exit hooks run then): while the
- * cluster folder exists it checks once a second that the test process is alive, and otherwise
+ * cluster folder exists it checks four times a second that the test process is alive, and otherwise
  * kills the nodes (only processes whose command line names this folder) and removes the folder.
  * Bounded by `maxSeconds`.
  */
 function startWatchdog(root: string, maxSeconds: number): number {
   const script = [
     'parent=$1; dir=$2; max=$3; i=0',
-    'while [ "$i" -lt "$max" ] && [ -d "$dir" ] && kill -0 "$parent" 2>/dev/null; do sleep 1; i=$((i+1)); done',
+    'while [ "$i" -lt "$((max * 4))" ] && [ -d "$dir" ] && kill -0 "$parent" 2>/dev/null; do sleep 0.25; i=$((i+1)); done',
     '[ -d "$dir" ] || exit 0',
     'for p in $(cat "$dir/pids" 2>/dev/null); do',
     '  if grep -qa "$dir" "/proc/$p/cmdline" 2>/dev/null; then kill -9 "$p" 2>/dev/null; fi',
     'done',
-    'sleep 1; rm -rf "$dir"',
+    'sleep 0.5; rm -rf "$dir"',
   ].join('\n');
   const child = spawn('sh', ['-c', script, 'ms-nats-watchdog', String(process.pid), root, String(maxSeconds)], { detached: true, stdio: 'ignore' });
   child.unref();

@@ -20,7 +20,8 @@ let hooked = false;
 /**
  * Starts `node <script>` with `env` added to this process's environment and resolves once it prints
  * a line containing `readyMarker` (bounded by `readyTimeoutMs`). Children left running when the
- * test process exits are killed with SIGKILL.
+ * test process exits are killed with SIGKILL; `MS_PARENT_PID` lets a child script also exit on its
+ * own when the test process is gone (see bridgeChild.mjs).
  */
 export async function startServiceProcess(options: {
   name: string;
@@ -33,7 +34,7 @@ export async function startServiceProcess(options: {
     hooked = true;
     process.once('exit', () => { for (const c of children) c.kill('SIGKILL'); });
   }
-  const child = spawn(process.execPath, [options.script], { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [options.script], { env: { ...process.env, ...options.env, MS_PARENT_PID: String(process.pid) }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   const lines: string[] = [];
   const note = (l: string) => { lines.push(l); if (lines.length > 40) lines.shift(); };
