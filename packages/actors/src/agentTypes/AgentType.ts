@@ -27,10 +27,7 @@ export interface CommandContext {
  * command's result (sent back to the caller). Throw `msError('INVALID_ARGUMENT', ...)` for a bad
  * payload; any other exception becomes HANDLER_FAILED and leaves the state untouched.
  */
-export type CommandHandler<S extends AgentState = AgentState> = {
-  // Method syntax keeps handlers bivariant, so an AgentType<{ count: number }> is an AgentType.
-  bivariant(draft: Draft<S>, payload: unknown, ctx: CommandContext): unknown;
-}['bivariant'];
+export type CommandHandler<S extends AgentState = AgentState> = (draft: Draft<S>, payload: unknown, ctx: CommandContext) => unknown;
 
 /** What `defineAgentType` takes. */
 export interface AgentTypeDefinition<S extends AgentState = AgentState> {
@@ -55,7 +52,11 @@ export interface AgentTypeDefinition<S extends AgentState = AgentState> {
 export interface AgentType<S extends AgentState = AgentState> {
   readonly name: string;
   readonly initialState: S;
-  readonly commands: Readonly<Record<string, CommandHandler<S>>>;
+  /**
+   * The handlers, typed over any state here (`defineAgentType` checked them against `S`), so an
+   * `AgentType<CounterState>` is usable wherever an `AgentType` is.
+   */
+  readonly commands: Readonly<Record<string, CommandHandler>>;
   readonly strategies: StrategySpec;
   readonly idleTtlMs: number | undefined;
   readonly flushThreshold: number;

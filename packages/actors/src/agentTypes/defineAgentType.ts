@@ -1,6 +1,6 @@
 import { assertStateKey, msError } from '@mister-smith/core';
 import { resolveStrategy, validateStrategySpec, type ConflictStrategy } from '@mister-smith/crdt';
-import type { AgentState, AgentType, AgentTypeDefinition } from './AgentType.js';
+import type { AgentState, AgentType, AgentTypeDefinition, CommandHandler } from './AgentType.js';
 
 const TYPE_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -43,7 +43,7 @@ export function defineAgentType<S extends AgentState>(def: AgentTypeDefinition<S
   return Object.freeze({
     name: def.name,
     initialState: Object.freeze({ ...def.initialState }),
-    commands: Object.freeze({ ...def.commands }),
+    commands: Object.freeze({ ...def.commands }) as Readonly<Record<string, CommandHandler>>,
     strategies,
     idleTtlMs: positive(def.idleTtlMs, 'idleTtlMs', undefined),
     flushThreshold: positive(def.flushThreshold, 'flushThreshold', 50) as number,
