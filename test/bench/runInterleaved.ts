@@ -18,10 +18,10 @@ export async function runInterleaved<K extends string>(rounds: number, contender
   const names = Object.keys(contenders) as K[];
   const totals = new Map<K, { ops: number; seconds: number }>(names.map((n) => [n, { ops: 0, seconds: 0 }]));
   for (let round = 0; round < rounds; round++) {
-    for (let i = 0; i < names.length; i++) {
-      const name = names[(round + i) % names.length]!;
+    const order = names.map((_, i) => names[(round + i) % names.length]!);
+    progress?.(`round ${round + 1}/${rounds}: ${order.join(', ')}`);
+    for (const name of order) {
       collectGarbage();
-      progress?.(`${name} (round ${round + 1}/${rounds})`);
       const r = await contenders[name](round);
       const t = totals.get(name)!;
       t.ops += r.ops;
