@@ -234,9 +234,12 @@ describe('chaos: 3-node NATS cluster, PostgreSQL outage, bridge killed, under a 
     expect(caughtUp).toBe(true);
   }, 60_000);
 
-  it.todo('kills a supervisor with SIGKILL: its agents are taken over by the other supervisor, each ACTIVE in at most one place (needs services/supervisor)');
-  it.todo('kills the active projector with SIGKILL: the standby takes over from the checkpoint, no event skipped or applied twice (needs services/projector)');
-  it.todo('rebuilds every projection from the archive and the streams: tables identical to the live ones (needs packages/projections)');
+  // Services that do not exist yet as processes (services/supervisor and services/projector export
+  // nothing so far). Each scenario runs under the same load and ends with the same final checks;
+  // start them with startServiceProcess like the bridge (a child script, killed with SIGKILL).
+  it.todo('kills a supervisor with SIGKILL: the other supervisor takes its agents over by lease, each ACTIVE in at most one place (services/supervisor, wrapping createSupervisor of @mister-smith/actors)');
+  it.todo('kills the active projector with SIGKILL: the standby takes the advisory lock and goes on from the checkpoint, no event skipped or applied twice (services/projector, wrapping createProjectionHost of @mister-smith/projections)');
+  it.todo('rebuilds every projection from the archive and the streams after the faults: tables identical to the live ones (host.rebuild / rebuildProjection of @mister-smith/projections)');
 
   it('loses no acknowledged write: each is readable in KV and in PostgreSQL after the final flush and hydration, no row regressed, nothing stored twice', async () => {
     await load!.stop();
