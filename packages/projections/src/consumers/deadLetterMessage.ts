@@ -5,15 +5,15 @@ import { backoffMs } from '../util/backoff.js';
 import { sleep } from '../util/sleep.js';
 
 /**
- * Records a dead letter with a bounded retry. Returns false when PostgreSQL refused every attempt
- * (the failure is logged with the whole letter, so nothing is lost silently).
+ * Records a dead letter with a bounded retry: `recorded`, `duplicate` (this position was recorded
+ * before, e.g. by a delivery that raced the ack wait) or `failed` when PostgreSQL refused every
+ * attempt (then the whole letter is logged, so nothing is lost silently).
  */
-export async function deadLetterWithRetry(pg: DatabaseHandle, letter: DeadLetter, logger: ProjectionLogger, signal?: AbortSignal): Promise<boolean> {
+export async function deadLetterWithRetry(pg: DatabaseHandle, letter: DeadLetter, logger: ProjectionLogger, signal?: AbortSignal): Promise<'recorded' | 'duplicate' | 'failed'> {
   let last: unknown;
   for (let attempt = 1; attempt <= 4; attempt++) {
     try {
-      await recordDeadLetters(pg.db, [letter]);
-      return true;
+      return (await recordDeadLetters(pg.db, [letter])) === 1 ? 'recorded' : 'duplicate';
     } catch (e) {
       last = e;
       if (signal?.aborted) break;
@@ -21,5 +21,5 @@ export async function deadLetterWithRetry(pg: DatabaseHandle, letter: DeadLetter
     }
   }
   logger.error({ err: last, letter: { ...letter, payload: Buffer.from(letter.payload).toString('base64') } }, 'could not record a dead letter');
-  return false;
+  return 'failed';
 }

@@ -5,7 +5,7 @@ import { streamState } from '../read/streamState.js';
 import { describeError } from '../runner/describeError.js';
 import { silentLogger, type ProjectionLogger } from '../runner/ProjectionLogger.js';
 import { backoffMs } from '../util/backoff.js';
-import type { ConsumerMessages, FetchOptions, JsMsg } from '../util/natsTypes.js';
+import type { ConsumerMessages, JsMsg } from '../util/natsTypes.js';
 import { sleep } from '../util/sleep.js';
 import { deadLetterWithRetry } from './deadLetterMessage.js';
 import { ensureDurable } from './ensureDurable.js';
@@ -32,9 +32,11 @@ export interface MessageBatchProcessor extends AsyncDisposable {
 }
 
 /**
- * The batched pull consumer of seed 6.3 on AGENT_MESSAGES: fetches up to 100 messages or 1 MB,
- * waiting up to 30 s, hands the batch to the handler and acknowledges it; a failed batch is
- * delivered again (nak with backoff), and a message past its last delivery is dead-lettered.
+ * The batched pull consumer of seed 6.3 on AGENT_MESSAGES: pulls up to 100 messages per request
+ * (each waiting up to 30 s), hands what has arrived to the handler in batches of at most 100
+ * messages and 1 MB and acknowledges each batch; a
+ * failed batch is delivered again (nak with backoff), and a message past its last delivery is
+ * dead-lettered.
  */
 export async function startMessageBatchProcessor(options: MessageBatchProcessorOptions): Promise<MessageBatchProcessor> {
   const { nats, pg, topology, handler } = options;
@@ -44,19 +46,19 @@ export async function startMessageBatchProcessor(options: MessageBatchProcessorO
   const { epoch } = await streamState(nats, spec.stream);
   const stats = { batches: 0, messages: 0, failedBatches: 0, deadLettered: 0 };
   const abort = new AbortController();
-  const fetchOptions = {
-    max_messages: spec.maxBatch ?? 100,
-    expires: (spec.maxExpiresSeconds ?? 30) * 1000,
-    ...(spec.maxBytes !== undefined ? { max_bytes: spec.maxBytes } : {}),
-  } as FetchOptions;
+  // Pull requests of max_batch messages that wait up to max_expires. nats.js 3.4 refuses max_messages
+  // together with max_bytes in one request, so batches are cut at max_bytes here.
+  const pullOptions = { max_messages: spec.maxBatch ?? 100, expires: (spec.maxExpiresSeconds ?? 30) * 1000 };
+  const maxBytes = spec.maxBytes ?? Number.POSITIVE_INFINITY;
   let current: ConsumerMessages | undefined;
 
   const giveUp = async (m: JsMsg, reason: string) => {
     const letter: DeadLetter = { source: 'message-batch-processor', stream: spec.stream, epoch, seq: m.seq, subject: logicalSubject(topology.namespace, m.subject), reason, payload: m.data, attempts: m.info.deliveryCount };
-    if (await deadLetterWithRetry(pg, letter, logger, abort.signal)) {
-      stats.deadLettered++;
-      m.term(reason.slice(0, 200));
-    }
+    m.working();
+    const outcome = await deadLetterWithRetry(pg, letter, logger, abort.signal);
+    if (outcome === 'failed') return;
+    if (outcome === 'recorded') stats.deadLettered++;
+    m.term(reason.slice(0, 200));
   };
 
   const processBatch = async (batch: JsMsg[]) => {
@@ -89,17 +91,22 @@ export async function startMessageBatchProcessor(options: MessageBatchProcessorO
     while (!abort.signal.aborted) {
       try {
         const consumer = await nats.js.consumers.get(spec.stream, name);
-        current = await consumer.fetch(fetchOptions);
-        const batch: JsMsg[] = [];
-        for await (const m of current) batch.push(m);
+        current = await consumer.consume(pullOptions);
+        let batch: JsMsg[] = [];
+        for await (const m of current) {
+          batch.push(m);
+          // Whatever has arrived forms the batch: up to max_batch, without waiting for more.
+          if (batch.length < pullOptions.max_messages && current.getPending() > 0) continue;
+          if (abort.signal.aborted) break; // unacknowledged: delivered again after the ack wait
+          for (const part of splitByBytes(batch, maxBytes)) await processBatch(part);
+          batch = [];
+          failures = 0;
+        }
         current = undefined;
-        if (abort.signal.aborted) break; // unacknowledged: delivered again after the ack wait
-        if (batch.length > 0) await processBatch(batch);
-        failures = 0;
       } catch (e) {
         if (abort.signal.aborted) break;
         failures++;
-        logger.warn({ err: e, consumer: name, failures }, 'batch fetch failed; retrying');
+        logger.warn({ err: e, consumer: name, failures }, 'batch consumer failed; retrying');
         await sleep(backoffMs(failures, 250, 10_000), abort.signal);
       }
     }
@@ -112,4 +119,22 @@ export async function startMessageBatchProcessor(options: MessageBatchProcessorO
     await loop;
   })());
   return { consumerName: name, stats, stop, [Symbol.asyncDispose]: stop };
+}
+
+/** Cuts a fetched batch into runs of at most `maxBytes` payload bytes (a larger message goes alone). */
+function splitByBytes(batch: readonly JsMsg[], maxBytes: number): JsMsg[][] {
+  const out: JsMsg[][] = [];
+  let current: JsMsg[] = [];
+  let bytes = 0;
+  for (const m of batch) {
+    if (current.length > 0 && bytes + m.data.length > maxBytes) {
+      out.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(m);
+    bytes += m.data.length;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
 }

@@ -56,7 +56,7 @@ export interface TaskProcessor extends AsyncDisposable {
  * The durable task processor of seed 6.3: explicit acks, ack wait 30 s, at most 3 deliveries, 100
  * unacknowledged at a time, filter `tasks.started.>`, rate-limited in the client. A handler that
  * throws or outlives the ack wait gets the task again (nak with backoff); after the last delivery
- * the task is written to `mister_smith.dead_letters` with the reason and terminated.
+ * the task is written to `mister_smith.dead_letters` with the reason and acknowledged.
  *
  * @example
  * await using tp = await startTaskProcessor({ nats, pg, topology, handler: async (task) => run(task.data) });
@@ -87,10 +87,13 @@ export async function startTaskProcessor(options: TaskProcessorOptions): Promise
     reason, payload: m.data, attempts: m.info.deliveryCount,
   });
   const giveUp = async (m: JsMsg, reason: string) => {
-    if (await deadLetterWithRetry(pg, letterOf(m, reason), logger, abort.signal)) {
-      stats.deadLettered++;
-      m.term(reason.slice(0, 200));
-    }
+    m.working();
+    const outcome = await deadLetterWithRetry(pg, letterOf(m, reason), logger, abort.signal);
+    if (outcome === 'failed') return;
+    if (outcome === 'recorded') stats.deadLettered++;
+    // Acknowledged, not terminated: the dead letter is the outcome. On nats-server 2.9 a terminated
+    // message stays in an interest-retention stream (its ack floor does not pass it) until max_age.
+    m.ack();
   };
 
   const handle = async (m: JsMsg): Promise<void> => {

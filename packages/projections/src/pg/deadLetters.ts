@@ -31,10 +31,15 @@ export async function recordDeadLetters(db: Db, letters: readonly DeadLetter[]):
   if (letters.length === 0) return 0;
   const r = await db.withTables<ProjectionTables>().insertInto('mister_smith.dead_letters')
     .values(letters.map((l) => ({
-      source: l.source, stream: l.stream, epoch: l.epoch, seq: l.seq, subject: l.subject,
-      reason: l.reason.slice(0, 4000), payload: payloadText(l.payload), attempts: l.attempts,
+      source: l.source, stream: l.stream, epoch: l.epoch, seq: l.seq, subject: noNul(l.subject),
+      reason: noNul(l.reason).slice(0, 4000), payload: payloadText(l.payload), attempts: l.attempts,
     })))
     .onConflict((oc) => oc.columns(['source', 'stream', 'epoch', 'seq']).doNothing())
     .executeTakeFirst();
   return Number(r.numInsertedOrUpdatedRows ?? 0n);
+}
+
+// PostgreSQL text cannot hold NUL; a reason may quote the bad payload.
+function noNul(s: string): string {
+  return s.includes('\u0000') ? s.replace(/\u0000/g, '\\0') : s;
 }

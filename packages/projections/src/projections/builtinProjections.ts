@@ -31,7 +31,7 @@ export async function builtinProjections(deps: { readonly nats: NatsHandle; read
   const all: Projection[] = [
     agentRegistryProjection(),
     agentStateProjection(kv ? { kv } : {}),
-    taskViewProjection(),
+    taskViewProjection({ interestConsumer: topology.consumers.taskFeed }),
     ...(['agentState', 'taskExecution', 'agentMessages'] as const).map((k) => eventArchiveProjection(k, streamSubjects(topology, k))),
   ];
   return options.only ? all.filter((p) => options.only!.includes(p.name)) : all;

@@ -1,4 +1,4 @@
-import { msError, TASK_PHASES, type TaskEventData } from '@mister-smith/core';
+import { msError, TASK_PHASES, type ConsumerSpec, type TaskEventData } from '@mister-smith/core';
 import type { Projection } from '../types/Projection.js';
 import type { ProjectionEvent } from '../types/ProjectionItem.js';
 import { jsonParam, untyped } from './untypedTables.js';
@@ -31,11 +31,13 @@ interface TaskViewRow {
  * Task view: TASK_EXECUTION events -> `mister_smith.task_view`, one row per task with the state of
  * its latest event (version-guarded by (epoch, seq)) and the time of its `TaskCreated`. This is a
  * read model: `tasks.queue` is the source of truth and TASK_EXECUTION its change feed, so nothing
- * here writes `tasks.queue`.
+ * here writes `tasks.queue`. Pass `topology.consumers.taskFeed` as `interestConsumer` so the durable
+ * consumer provisioning creates keeps every task event until this projection has it.
  */
-export function taskViewProjection(options: { readonly name?: string } = {}): Projection {
+export function taskViewProjection(options: { readonly name?: string; readonly interestConsumer?: ConsumerSpec } = {}): Projection {
   return {
     name: options.name ?? 'task-view',
+    ...(options.interestConsumer ? { interestConsumer: options.interestConsumer } : {}),
     stream: 'taskExecution',
     // Every phase: more than one filter, so the runner reads the whole stream (2.9 takes one filter per consumer).
     subjects: TASK_PHASES.map((p) => `tasks.${p}.>`),

@@ -1,10 +1,15 @@
-import { classifyNatsError, JsCodes, jsApiCode, type NatsHandle } from '@mister-smith/core';
+import { classifyNatsError, type ConsumerSpec, type NatsHandle } from '@mister-smith/core';
+import { ensureDurable } from '../consumers/ensureDurable.js';
 import type { ProjectionLogger } from './ProjectionLogger.js';
-import type { ConsumerConfigInput, ConsumerMessages, JsMsg } from '../util/natsTypes.js';
+import type { ConsumerMessages, JsMsg } from '../util/natsTypes.js';
 
-/** The durable consumer name that holds a projection's interest in an interest-retention stream. */
-export function keeperConsumerName(projection: string): string {
-  return `ms-projection-${projection.replace(/[^A-Za-z0-9_-]/g, '-')}`;
+/** The durable consumer a runner creates to hold a projection's interest when the projection names none. */
+export function keeperConsumerSpec(stream: string, projection: string): ConsumerSpec {
+  return {
+    stream, name: `ms-projection-${projection.replace(/[^A-Za-z0-9_-]/g, '-')}`,
+    description: `Holds the interest of projection ${projection} until its checkpoint passes each message`,
+    deliverPolicy: 'all', ackPolicy: 'explicit', ackWaitSeconds: 30, maxDeliver: -1, maxAckPending: 20_000, replayPolicy: 'instant',
+  };
 }
 
 /**
@@ -16,6 +21,7 @@ export function keeperConsumerName(projection: string): string {
  */
 export class InterestKeeper {
   readonly #nats: NatsHandle;
+  readonly #spec: ConsumerSpec;
   readonly #stream: string;
   readonly #name: string;
   readonly #logger: ProjectionLogger;
@@ -24,10 +30,11 @@ export class InterestKeeper {
   #messages: ConsumerMessages | undefined;
   #loop: Promise<void> | undefined;
 
-  constructor(nats: NatsHandle, stream: string, projection: string, logger: ProjectionLogger) {
+  constructor(nats: NatsHandle, spec: ConsumerSpec, logger: ProjectionLogger) {
     this.#nats = nats;
-    this.#stream = stream;
-    this.#name = keeperConsumerName(projection);
+    this.#spec = spec;
+    this.#stream = spec.stream;
+    this.#name = spec.name ?? '';
     this.#logger = logger;
   }
 
@@ -38,27 +45,7 @@ export class InterestKeeper {
 
   /** Creates the durable consumer when it is missing (call before anything is published). */
   async ensure(): Promise<void> {
-    try {
-      await this.#nats.jsm.consumers.info(this.#stream, this.#name);
-      return;
-    } catch (e) {
-      if (jsApiCode(e) !== JsCodes.consumerNotFound) throw classifyNatsError(e, `reading consumer ${this.#stream}/${this.#name}`);
-    }
-    const config = {
-      durable_name: this.#name,
-      name: this.#name,
-      description: 'Holds a projection\'s interest until its checkpoint passes each message',
-      deliver_policy: 'all',
-      ack_policy: 'explicit',
-      ack_wait: 30_000_000_000,
-      max_deliver: -1,
-      max_ack_pending: 20_000,
-    } as unknown as ConsumerConfigInput;
-    try {
-      await this.#nats.jsm.consumers.add(this.#stream, config);
-    } catch (e) {
-      throw classifyNatsError(e, `creating consumer ${this.#stream}/${this.#name}`);
-    }
+    await ensureDurable(this.#nats, this.#spec);
   }
 
   /** Starts acknowledging; `checkpoint` is where the projection stands. */

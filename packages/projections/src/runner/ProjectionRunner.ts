@@ -13,7 +13,7 @@ import { sleep } from '../util/sleep.js';
 import { subjectMatchesAny } from '../util/subjectMatches.js';
 import { commitIsolatingPoison } from './commitIsolatingPoison.js';
 import { describeError } from './describeError.js';
-import { InterestKeeper } from './InterestKeeper.js';
+import { InterestKeeper, keeperConsumerSpec } from './InterestKeeper.js';
 import { isInfrastructureError } from './isInfrastructureError.js';
 import { silentLogger, type ProjectionLogger } from './ProjectionLogger.js';
 import { RateMeter } from './RateMeter.js';
@@ -101,7 +101,9 @@ export class ProjectionRunner implements AsyncDisposable {
     const spec = deps.topology.streams[projection.stream];
     this.#streamName = spec.name;
     this.#filter = projection.subjects.length === 1 ? projection.subjects[0] : undefined;
-    this.#keeper = spec.retention === 'interest' ? new InterestKeeper(deps.nats, spec.name, projection.name, this.#logger) : undefined;
+    this.#keeper = spec.retention === 'interest'
+      ? new InterestKeeper(deps.nats, projection.interestConsumer ?? keeperConsumerSpec(spec.name, projection.name), this.#logger)
+      : undefined;
   }
 
   /** The projection's name. */

@@ -25,17 +25,26 @@ describe('exactly-once effect', () => {
       seqs.push(...acks.map((a) => a.seq));
     };
     await append(400, 'start');
-    for (let round = 0; round < 2; round++) {
-      const worker = spawnProjectionWorker(env.childEnv(), { MS_WORKER_PROJECTIONS: 'agent-state,counter', MS_WORKER_BATCH: '40', MS_WORKER_DELAY_MS: '5' });
-      try {
-        await worker.commits(randomInt(1, 6));
-        const writing = append(150, `round-${round}`);
-        await worker.commits(randomInt(1, 6));
-        await worker.kill();
-        await writing;
-      } finally {
-        await worker.kill();
-      }
+    const workerEnv = { MS_WORKER_PROJECTIONS: 'agent-state,counter', MS_WORKER_BATCH: '40', MS_WORKER_DELAY_MS: '5' };
+    // Two worker processes: one holds the locks, the other waits; SIGKILL the holder mid-batch,
+    // the standby takes over; then SIGKILL that one too.
+    const first = spawnProjectionWorker(env.childEnv(), workerEnv);
+    let second: ReturnType<typeof spawnProjectionWorker> | undefined;
+    try {
+      await first.commits(randomInt(1, 6));
+      second = spawnProjectionWorker(env.childEnv(), workerEnv);
+      let writing = append(200, 'during-first');
+      await first.commits(randomInt(1, 6));
+      await first.kill();
+      await second.commits(randomInt(1, 6));
+      await writing;
+      writing = append(200, 'during-second');
+      await second.commits(randomInt(1, 6));
+      await second.kill();
+      await writing;
+    } finally {
+      await first.kill();
+      await second?.kill();
     }
     const epoch = await env.logs.agentState.epoch();
     const head = seqs[seqs.length - 1]!;

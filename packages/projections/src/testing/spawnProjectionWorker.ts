@@ -23,12 +23,14 @@ export function spawnProjectionWorker(env: Record<string, string>, extra: Record
   let err = '';
   let waiters: { at: number; resolve: () => void }[] = [];
   let buffered = '';
+  const lines: string[] = [];
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
     buffered += chunk;
     let nl;
     while ((nl = buffered.indexOf('\n')) >= 0) {
       const line = buffered.slice(0, nl);
       buffered = buffered.slice(nl + 1);
+      lines.push(line);
       if (line.includes('"commit"')) commits++;
     }
     waiters = waiters.filter((w) => (w.at <= commits ? (w.resolve(), false) : true));
@@ -40,7 +42,7 @@ export function spawnProjectionWorker(env: Record<string, string>, extra: Record
     commits(n, timeoutMs = 30_000) {
       const at = commits + n;
       return new Promise<void>((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error(`worker made fewer than ${n} commits in ${timeoutMs} ms; stderr: ${err}`)), timeoutMs);
+        const t = setTimeout(() => reject(new Error(`worker made fewer than ${n} commits in ${timeoutMs} ms (${commits} so far); stderr: ${err}; stdout tail: ${lines.slice(-5).join(' | ')}`)), timeoutMs);
         const done = () => { clearTimeout(t); resolve(); };
         void exited.then(() => { clearTimeout(t); reject(new Error(`worker exited; stderr: ${err}`)); });
         if (commits >= at) done();

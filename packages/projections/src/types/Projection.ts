@@ -1,4 +1,4 @@
-import type { frameworkTransaction, NatsHandle, Topology } from '@mister-smith/core';
+import type { ConsumerSpec, frameworkTransaction, NatsHandle, Topology } from '@mister-smith/core';
 import type { ProjectionItem } from './ProjectionItem.js';
 
 /** Which of the topology's streams a projection reads. */
@@ -51,6 +51,12 @@ export interface Projection {
   readonly tables: readonly string[];
   /** `shadow` (default): rebuild into shadow tables and swap. `in-place`: rebuild re-reads the stream into the live tables (idempotent writes only). */
   readonly rebuild?: 'shadow' | 'in-place';
+  /**
+   * On a stream with interest retention (TASK_EXECUTION): the durable consumer that holds this
+   * projection's interest until its checkpoint passes each message (e.g. `topology.consumers.taskFeed`).
+   * Default: one the runner creates, named after the projection.
+   */
+  readonly interestConsumer?: ConsumerSpec;
   /** Hand undecodable messages to `apply` too (the archive keeps them); otherwise they are dead-lettered. */
   readonly acceptsMalformed?: boolean;
   /** Turns a batch into writes inside `ctx.trx`. */

@@ -1,0 +1,146 @@
+import { describe, expect, it } from 'vitest';
+import { startTestEnv } from '@mister-smith/core/testing';
+import { JetStreamEventLog, lifecycleChanged, MisterSmithError, stateChanged, supervisorHeartbeat, type EventEnvelope } from '@mister-smith/core';
+import { createProjectionHost } from '../host/createProjectionHost.js';
+import { agentRegistryProjection } from '../projections/agentRegistryProjection.js';
+import { agentStateProjection } from '../projections/agentStateProjection.js';
+import { eventArchiveProjection } from '../projections/eventArchiveProjection.js';
+import { streamSubjects } from '../projections/builtinProjections.js';
+import type { RebuildProgress } from '../types/ProjectionStatus.js';
+import { queryRows, registrySnapshot, stateSnapshot } from '../testing/queryRows.js';
+import { waitCaughtUp } from '../testing/waitCaughtUp.js';
+
+const sortKey = (r: Record<string, unknown>) => `${String(r.agent_id)}/${String(r.state_key)}`;
+
+describe('rebuildProjection', () => {
+  it('equals the live result after 8 concurrent writers, ends caught up while they keep writing, and restores triggers and grants', async () => {
+    await using env = await startTestEnv();
+    await queryRows(env.pg, `GRANT SELECT ON agents.state TO PUBLIC`);
+    await queryRows(env.pg, `GRANT UPDATE (state_value) ON agents.state TO PUBLIC`);
+    await queryRows(env.pg, `COMMENT ON TABLE agents.state IS 'agent state'`);
+    await using host = createProjectionHost({ nats: env.nats, pg: env.pg, topology: env.topology },
+      [agentStateProjection({ kv: await env.bucket('agentState') }), agentRegistryProjection()], { lockPollMs: 100 });
+    await host.start();
+    const triggersBefore = await queryRows<{ tgname: string }>(env.pg, `SELECT tgname FROM pg_trigger WHERE tgrelid = 'agents.state'::regclass AND NOT tgisinternal ORDER BY 1`);
+    expect(triggersBefore.map((t) => t.tgname)).toContain('trigger_agent_state_outbox');
+    // A session that fires the outbox trigger before and after the swap.
+    const operator = await env.pg.connect();
+    try {
+      await operator.query(`INSERT INTO agents.state (agent_id, state_key, state_value, version_epoch, version) VALUES ('op', 'k', '1', 0, 0)`);
+      const writers = await Promise.all(Array.from({ length: 8 }, async () => new JetStreamEventLog(await env.connect(), env.topology.streams.agentState, { namespace: env.namespace })));
+      let stop = false;
+      let rounds = 0;
+      const write = async (w: JetStreamEventLog, i: number) => {
+        for (let n = 0; n < 400 && !stop; n += 20) {
+          const batch: EventEnvelope[] = [];
+          for (let j = 0; j < 20; j++) {
+            const agent = `agent-${(n + j) % 6}`;
+            batch.push(stateChanged(agent, { key: `k${j % 4}`, op: (n + j + i) % 9 === 0 ? 'delete' : 'put', value: { writer: i, n: n + j }, stored: { w: i }, strategy: 'lww', writer: `w${i}` }));
+          }
+          batch.push(lifecycleChanged(`agent-${(n + i) % 6}`, { from: 'COLD', to: (['HYDRATING', 'ACTIVE', 'FLUSHING'] as const)[n % 3]!, reason: 'test', agentType: 'worker', supervisorId: `s${i}` }));
+          batch.push(supervisorHeartbeat({ supervisorId: `s${i}`, agents: [`agent-${i % 6}`, `agent-${(i + 1) % 6}`], intervalMs: 1000 }));
+          await w.appendBatch(batch);
+          rounds++;
+        }
+      };
+      const writing = Promise.all(writers.map((w, i) => write(w, i)));
+      while (rounds < 40) await new Promise((r) => setTimeout(r, 20));
+      const progress: RebuildProgress[] = [];
+      const report = await host.rebuild('agent-state', { onProgress: (p) => progress.push(p), batchSize: 300 });
+      const headAtSwap = report.checkpoint;
+      stop = true;
+      await writing;
+      expect(report).toMatchObject({ mode: 'shadow', contiguous: true, fromArchive: 0 });
+      expect(progress.length).toBeGreaterThan(0);
+      expect(progress.some((p) => p.phase === 'catch-up' || p.phase === 'swap')).toBe(true);
+      expect(headAtSwap).toBeGreaterThan(0);
+      await waitCaughtUp(host);
+
+      // Live after the swap equals the stream's last write per key.
+      const expected = new Map<string, { value: unknown; tombstone: boolean; seq: number }>();
+      for await (const item of env.logs.agentState.read({ filter: 'agents.state.>' })) {
+        if (item.kind !== 'event' || item.record.event.type !== 'StateChanged') continue;
+        const d = item.record.event.data as { key: string; op: string; value: unknown };
+        expected.set(`${item.record.event.agentId}/${d.key}`, { value: d.op === 'delete' ? null : d.value, tombstone: d.op === 'delete', seq: item.record.seq });
+      }
+      const live = await stateSnapshot(env.pg);
+      expect(live.map((r) => [sortKey(r), r.version, r.tombstone, r.state_value]))
+        .toEqual([...expected.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => [k, v.seq, v.tombstone, v.value]));
+      const liveRegistry = await registrySnapshot(env.pg);
+      expect(liveRegistry.length).toBe(6);
+
+      // A quiescent rebuild reproduces both tables exactly.
+      await host.rebuild('agent-state');
+      await host.rebuild('agent-registry');
+      expect(await stateSnapshot(env.pg)).toEqual(live);
+      expect(await registrySnapshot(env.pg)).toEqual(liveRegistry);
+
+      // What LIKE does not copy came back: trigger (firing in an older session too), grants, comment, index names.
+      const triggers = await queryRows<{ tgname: string }>(env.pg, `SELECT tgname FROM pg_trigger WHERE tgrelid = 'agents.state'::regclass AND NOT tgisinternal ORDER BY 1`);
+      expect(triggers).toEqual(triggersBefore);
+      const outboxBefore = await queryRows<{ n: number }>(env.pg, `SELECT count(*)::int AS n FROM mister_smith.outbox`);
+      const edited = await operator.query(`UPDATE agents.state SET state_value = '2' WHERE (agent_id, state_key) = (SELECT agent_id, state_key FROM agents.state ORDER BY 1, 2 LIMIT 1)`);
+      expect(edited.rowCount).toBe(1);
+      const outboxAfter = await queryRows<{ n: number }>(env.pg, `SELECT count(*)::int AS n FROM mister_smith.outbox`);
+      expect(outboxAfter[0]!.n).toBe(outboxBefore[0]!.n + 1);
+      const grants = await queryRows<{ privilege_type: string }>(env.pg, `SELECT privilege_type FROM information_schema.role_table_grants WHERE table_schema = 'agents' AND table_name = 'state' AND grantee = 'PUBLIC'`);
+      expect(grants.map((g) => g.privilege_type)).toEqual(['SELECT']);
+      const columnGrants = await queryRows<{ column_name: string }>(env.pg, `SELECT column_name FROM information_schema.column_privileges WHERE table_schema = 'agents' AND table_name = 'state' AND grantee = 'PUBLIC' AND privilege_type = 'UPDATE'`);
+      expect(columnGrants.map((g) => g.column_name)).toEqual(['state_value']);
+      const [comment] = await queryRows<{ c: string }>(env.pg, `SELECT obj_description('agents.state'::regclass, 'pg_class') AS c`);
+      expect(comment?.c).toBe('agent state');
+      const indexes = await queryRows<{ relname: string }>(env.pg, `SELECT i.relname FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = 'agents.registry'::regclass ORDER BY 1`);
+      expect(indexes.map((i) => i.relname)).toEqual(['registry_pkey', 'registry_status_idx']);
+      const leftovers = await queryRows(env.pg, `SELECT relname FROM pg_class WHERE relname LIKE '%__rebuild%'`);
+      expect(leftovers).toEqual([]);
+    } finally {
+      operator.release();
+    }
+  });
+
+  it('replays the archive and then the stream after old messages were purged, and refuses a gap unless forced', async () => {
+    await using env = await startTestEnv();
+    const archive = eventArchiveProjection('agentState', streamSubjects(env.topology, 'agentState'));
+    await using host = createProjectionHost({ nats: env.nats, pg: env.pg, topology: env.topology },
+      [agentStateProjection(), agentRegistryProjection(), archive], { lockPollMs: 100 });
+    await host.start();
+    const log = env.logs.agentState;
+    const first = await log.appendBatch(Array.from({ length: 300 }, (_, i) => i % 10 === 0
+      ? lifecycleChanged(`a${i % 7}`, { from: 'COLD', to: 'ACTIVE', reason: 'r', agentType: 't', supervisorId: 's' })
+      : stateChanged(`a${i % 7}`, { key: `k${i % 5}`, op: 'put', value: i, stored: null, strategy: 'lww', writer: 'w' })));
+    await log.append(stateChanged('a1', { key: 'bad', op: 'put', value: 'x', stored: null, strategy: 'lww', writer: 'w' }));
+    await waitCaughtUp(host);
+    await env.nats.jsm.streams.purge(env.topology.streams.agentState.name, { seq: first[200]!.seq });
+    expect((await log.bounds()).firstSeq).toBe(first[200]!.seq);
+    // The archive falls behind: the newest events exist only in the stream.
+    await host.pause('archive.agent-state');
+    await log.appendBatch(Array.from({ length: 100 }, (_, i) => stateChanged(`a${i % 7}`, { key: `k${i % 3}`, op: i % 4 === 0 ? 'delete' : 'put', value: -i, stored: null, strategy: 'lww', writer: 'w' })));
+    await waitCaughtUp(host, ['agent-state', 'agent-registry']);
+    const live = await stateSnapshot(env.pg);
+    const liveRegistry = await registrySnapshot(env.pg);
+
+    const report = await host.rebuild('agent-state');
+    expect(report).toMatchObject({ contiguous: true, fromArchive: 301, fromStream: 100 });
+    expect(await stateSnapshot(env.pg)).toEqual(live);
+    await host.rebuild('agent-registry');
+    expect(await registrySnapshot(env.pg)).toEqual(liveRegistry);
+
+    // The archive itself rebuilds in place: re-reading the stream adds nothing it had.
+    await host.resume('archive.agent-state');
+    await waitCaughtUp(host, ['archive.agent-state']);
+    const archived = await queryRows<{ n: number }>(env.pg, `SELECT count(*)::int AS n FROM mister_smith.event_archive`);
+    expect(await host.rebuild('archive.agent-state')).toMatchObject({ mode: 'in-place' });
+    await waitCaughtUp(host, ['archive.agent-state']);
+    expect(await queryRows(env.pg, `SELECT count(*)::int AS n FROM mister_smith.event_archive`)).toEqual(archived);
+
+    // Lose the oldest archived events: the rebuild refuses, the live table stays, force rebuilds what is left.
+    await queryRows(env.pg, `DELETE FROM mister_smith.event_archive WHERE seq < 50`);
+    const refused = await host.rebuild('agent-state').catch((e: unknown) => e);
+    expect(MisterSmithError.is(refused, 'NOT_CONTIGUOUS')).toBe(true);
+    expect((refused as MisterSmithError).details).toMatchObject({ gaps: [{ fromSeq: 1, toSeq: 49 }] });
+    expect(await stateSnapshot(env.pg)).toEqual(live);
+    expect((await host.statusOf('agent-state')).state).toBe('running');
+    const forced = await host.rebuild('agent-state', { force: true });
+    expect(forced).toMatchObject({ contiguous: false, gaps: [{ fromSeq: 1, toSeq: 49 }] });
+  });
+});
