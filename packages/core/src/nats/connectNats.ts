@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { connect, credsAuthenticator, nkeyAuthenticator, type NatsConnection } from '@nats-io/transport-node';
+import { AuthorizationError, connect, credsAuthenticator, nkeyAuthenticator, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnectionConfig } from '../config/loadConfig.js';
 import { msError } from '../errors/MisterSmithError.js';
+import { redactUrl } from '../config/loadConfig.js';
 import { featureGates, type FeatureGates } from './featureGates.js';
 
 /** A connection status change, without NATS client types. */
@@ -69,10 +70,11 @@ export async function connectNats(config: NatsConnectionConfig, options: Connect
       reconnectTimeWait: 250,
     });
   } catch (e) {
-    const auth = /authoriz|authentic/i.test(String((e as Error)?.message));
+    const where = servers.map(redactUrl).join(',');
+    const auth = e instanceof AuthorizationError || (e as { cause?: unknown })?.cause instanceof AuthorizationError;
     throw msError(auth ? 'PERMISSION_DENIED' : 'NATS_UNAVAILABLE',
-      auth ? `NATS at ${servers.join(',')} refused the credentials` : `cannot reach NATS at ${servers.join(',')}: is nats-server running (with -js)?`,
-      { cause: e, details: { servers } });
+      auth ? `NATS at ${where} refused the credentials` : `cannot reach NATS at ${where}: is nats-server running (with -js)?`,
+      { cause: auth ? undefined : e, details: { servers: servers.map(redactUrl) } });
   }
   const listeners = new Set<(e: NatsStatusEvent) => void>();
   void (async () => {
@@ -86,7 +88,7 @@ export async function connectNats(config: NatsConnectionConfig, options: Connect
   const version = info?.version ?? '0.0.0';
   const jsm = await jetstreamManager(nc, { timeout: options.timeoutMs ?? 5000 }).catch(async (e: unknown) => {
     await nc.close();
-    throw msError('NATS_UNAVAILABLE', `JetStream is not enabled on ${servers.join(',')}: start nats-server with -js`, { cause: e });
+    throw msError('NATS_UNAVAILABLE', `JetStream is not enabled on ${servers.map(redactUrl).join(",")}: start nats-server with -js`, { cause: e });
   });
   const js = jetstream(nc, { timeout: options.timeoutMs ?? 5000 });
   const clusterSize = info?.cluster ? Math.max(1, new Set(info.connect_urls ?? []).size) : 1;

@@ -1,5 +1,5 @@
 import { JetStreamApiError } from '@nats-io/jetstream';
-import { ClosedConnectionError, DrainingConnectionError, NoRespondersError, PermissionViolationError, RequestError, TimeoutError } from '@nats-io/nats-core';
+import { AuthorizationError, ClosedConnectionError, DrainingConnectionError, NoRespondersError, PermissionViolationError, RequestError, TimeoutError } from '@nats-io/nats-core';
 import { MisterSmithError, msError } from '../errors/MisterSmithError.js';
 
 /** JetStream API error codes the project reacts to. */
@@ -35,10 +35,17 @@ function isNoResponders(e: unknown): boolean {
 /** Maps a NATS client error to a MisterSmithError with a code (permissions, timeouts, closed). */
 export function classifyNatsError(e: unknown, context: string): MisterSmithError {
   if (MisterSmithError.is(e)) return e;
-  if (e instanceof PermissionViolationError) return msError('PERMISSION_DENIED', `${context}: permission denied`, { cause: e });
+  if (causes(e).some((c) => c instanceof PermissionViolationError || c instanceof AuthorizationError)) return msError('PERMISSION_DENIED', `${context}: permission denied`, { cause: e });
   if (e instanceof TimeoutError) return msError('TIMEOUT', `${context}: NATS did not answer in time`, { cause: e });
   if (e instanceof ClosedConnectionError || e instanceof DrainingConnectionError) return msError('CLOSED', `${context}: the NATS connection is closed`, { cause: e });
   if (e instanceof NoRespondersError) return msError('NATS_UNAVAILABLE', `${context}: no JetStream responders (stream missing or leader election under way)`, { cause: e });
   const code = jsApiCode(e);
   return msError('NATS_UNAVAILABLE', `${context}: ${(e as Error)?.message ?? String(e)}`, { cause: e, details: code === undefined ? {} : { apiCode: code } });
+}
+
+/** `e` and its chain of causes (nats.js wraps a permission violation in a RequestError). */
+function causes(e: unknown): unknown[] {
+  const out: unknown[] = [];
+  for (let c = e, i = 0; c !== undefined && c !== null && i < 6; c = (c as { cause?: unknown }).cause, i++) out.push(c);
+  return out;
 }

@@ -24,9 +24,11 @@ export async function recoverFromStream(log: JetStreamEventLog, agentId: string,
     try {
       if (event.type === 'StateChanged') {
         const e = asStateChanged(event);
+        if (e.agentId !== agentId) continue; // an event naming another agent does not belong here
         latest.set(e.data.key, { epoch, seq, strategy: e.data.strategy, value: e.data.value, stored: e.data.stored, writer: e.data.writer, ...(e.data.op === 'delete' ? { tombstone: true } : {}) });
       } else if (event.type === 'StateEditedInSql') {
         const e = asStateEditedInSql(event);
+        if (e.data.agent_id !== agentId) continue;
         const prev = latest.get(e.data.state_key);
         latest.set(e.data.state_key, { epoch, seq, strategy: prev?.strategy ?? 'lww', value: e.data.new_value, stored: null, writer: 'sql', ...(e.data.operation === 'DELETE' || e.data.tombstone ? { tombstone: true } : {}) });
       }
