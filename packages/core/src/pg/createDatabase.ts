@@ -21,6 +21,12 @@ export interface DatabaseHandle extends AsyncDisposable {
   withClient<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T>;
   /** Opens a dedicated connection that the caller owns (LISTEN, session advisory locks). */
   connect(): Promise<pg.PoolClient>;
+  /**
+   * A small separate pool whose sessions are marked as the framework's own
+   * (`mister_smith.origin = 'framework'`), so single-statement writes need no transaction to keep
+   * the outbox triggers quiet. Created on first use, closed with the handle.
+   */
+  framework(): Kysely<Database>;
   close(): Promise<void>;
 }
 
@@ -43,8 +49,19 @@ export async function createDatabase(connectionString: string, options: { max?: 
     throw msError('POSTGRES_UNAVAILABLE', `cannot reach PostgreSQL at ${redactUrl(connectionString)}: ${(e as Error).message}`, { cause: e, details: { url: redactUrl(connectionString) } });
   }
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  let frameworkDb: Kysely<Database> | undefined;
+  const framework = () => {
+    if (!frameworkDb) {
+      const fpool = new pg.Pool({ connectionString, max: 2, types, application_name: `${options.applicationName ?? 'mister-smith'}-framework`, connectionTimeoutMillis: 5000 });
+      fpool.on('error', () => undefined);
+      // Runs before any query of a new session: queries on one client are queued in order.
+      fpool.on('connect', (c) => { c.query("SET mister_smith.origin = 'framework'").catch(() => undefined); });
+      frameworkDb = new Kysely<Database>({ dialect: new PostgresDialect({ pool: fpool }) });
+    }
+    return frameworkDb;
+  };
   let closed: Promise<void> | undefined;
-  const close = () => (closed ??= db.destroy());
+  const close = () => (closed ??= Promise.all([db.destroy(), frameworkDb?.destroy()]).then(() => undefined));
   return {
     db,
     url: redactUrl(connectionString),
@@ -53,6 +70,7 @@ export async function createDatabase(connectionString: string, options: { max?: 
       try { return await fn(client); } finally { client.release(); }
     },
     connect: () => pool.connect(),
+    framework,
     close,
     [Symbol.asyncDispose]: close,
   };

@@ -37,15 +37,15 @@ export async function upsertStateRows(db: Kysely<Database>, rows: readonly State
     if (!prev || compareVersions(prev, r) < 0) newest.set(k, r);
   }
   const list = [...newest.values()];
+  // One JSON parameter expanded by jsonb_to_recordset: cheaper to encode than parallel arrays.
+  const payload = JSON.stringify(list.map((r) => ({
+    a: r.agentId, k: r.stateKey, v: r.value === undefined ? null : r.value, m: r.meta === undefined ? null : r.meta,
+    e: r.epoch, q: r.seq, t: r.tombstone ?? false, st: r.strategy ?? 'lww',
+  })));
   const result = await sql<{ n: number }>`
     INSERT INTO agents.state AS s (agent_id, state_key, state_value, meta, version_epoch, version, tombstone, strategy, updated_at)
     SELECT a, k, v, m, e, q, t, st, now()
-    FROM unnest(${list.map((r) => r.agentId)}::text[], ${list.map((r) => r.stateKey)}::text[],
-                ${list.map((r) => (r.value === undefined || r.value === null ? null : JSON.stringify(r.value)))}::jsonb[],
-                ${list.map((r) => (r.meta === undefined || r.meta === null ? null : JSON.stringify(r.meta)))}::jsonb[],
-                ${list.map((r) => r.epoch)}::bigint[], ${list.map((r) => r.seq)}::bigint[],
-                ${list.map((r) => r.tombstone ?? false)}::boolean[], ${list.map((r) => r.strategy ?? 'lww')}::text[])
-      AS u(a, k, v, m, e, q, t, st)
+    FROM jsonb_to_recordset(${payload}::jsonb) AS u(a text, k text, v jsonb, m jsonb, e bigint, q bigint, t boolean, st text)
     ON CONFLICT (agent_id, state_key) DO UPDATE SET
       state_value = EXCLUDED.state_value, meta = EXCLUDED.meta, version_epoch = EXCLUDED.version_epoch, version = EXCLUDED.version,
       tombstone = EXCLUDED.tombstone, strategy = EXCLUDED.strategy, updated_at = now()

@@ -98,7 +98,7 @@ export interface StateStoreOptions {
   readonly flushIntervalMs?: number;
   readonly durability?: Durability;
   /** L1 cache bounds (default 10,000 entries, 30 s). `maxEntries: 0` turns it off. */
-  readonly cache?: { readonly maxEntries?: number; readonly ttlMs?: number };
+  readonly cache?: { readonly maxEntries?: number; readonly ttlMs?: number; /** Agents whose full state a writer keeps (default 10,000). */ readonly maxAgents?: number };
   /** Watch KV to invalidate L1 (default true). */
   readonly watch?: boolean;
 }

@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
 import type { Kysely } from 'kysely';
-import { frameworkTransaction } from '../pg/createDatabase.js';
 import type { Database } from '../pg/schema.js';
 import { upsertStateRows, type StateRow } from '../pg/upsertStateRows.js';
 import { compareVersions } from '../events/EventEnvelope.js';
@@ -76,7 +75,8 @@ export class WriteBehind {
     const started = performance.now();
     const stop = this.#opts.metrics.flushSeconds.startTimer();
     try {
-      const r = await frameworkTransaction(this.#db, (trx) => upsertStateRows(trx, rows));
+      // One statement is atomic on its own; the framework pool's sessions carry the origin marker.
+      const r = await upsertStateRows(this.#db, rows);
       for (const row of rows) {
         const k = `${row.agentId}.${row.stateKey}`;
         const cur = this.#dirty.get(k);

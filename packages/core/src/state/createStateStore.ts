@@ -16,11 +16,12 @@ import type { DatabaseHandle } from '../pg/createDatabase.js';
 import { stateMetrics } from '../observability/coreMetrics.js';
 import { silentLogger } from '../observability/createLogger.js';
 import { createRegistry } from '../observability/coreMetrics.js';
-import { decodeKvStateEntry, type KvStateEntry } from './kvStateEntry.js';
+import { decodeKvStateEntry, encodeKvStateEntry, type KvStateEntry } from './kvStateEntry.js';
 import { KeyedMutex } from './KeyedMutex.js';
 import { LruCache } from './LruCache.js';
 import { openSharedBucket } from './openSharedBucket.js';
-import { recoverFromStream } from './recoverFromStream.js';
+import { recoverFromStream, type RecoveredEntry } from './recoverFromStream.js';
+import { AgentViews, type AgentView } from './AgentViews.js';
 import { stateChanged, stateSubject, type StrategyName } from './stateEvents.js';
 import type { ConflictNotice, FlushReport, HydrateReport, SharedStateBucket, StateEntry, StateStore, StateStoreOptions, WriteOptions, WriteResult } from './StateStore.js';
 import { WriteBehind } from './WriteBehind.js';
@@ -62,9 +63,9 @@ export async function createStateStore(deps: StateStoreDeps, options: StateStore
   const cacheOpts = { maxEntries: options.cache?.maxEntries ?? 10_000, ttlMs: options.cache?.ttlMs ?? 30_000 };
   const l1 = new LruCache<Current>(cacheOpts.maxEntries, cacheOpts.ttlMs);
   const locks = new KeyedMutex();
-  const lastSeq = new Map<string, number>();
+  const views = new AgentViews(options.cache?.maxAgents ?? 10_000);
   const conflictListeners = new Set<(n: ConflictNotice) => void>();
-  const wb = new WriteBehind(pg.db, { threshold: options.flushThreshold ?? 50, intervalMs: options.flushIntervalMs ?? 1000, logger, metrics });
+  const wb = new WriteBehind(pg.framework(), { threshold: options.flushThreshold ?? 50, intervalMs: options.flushIntervalMs ?? 1000, logger, metrics });
   const defaultDurability = options.durability ?? 'jetstream';
   let closed = false;
 
@@ -129,6 +130,57 @@ export async function createStateStore(deps: StateStoreDeps, options: StateStore
     return strategy.prepare(entry.value, ctx, undefined);
   }
 
+  /** Builds what this process knows of an agent: PostgreSQL rows, then the stream after them. */
+  async function loadView(agentId: string): Promise<{ view: AgentView; repaired: RecoveredEntry[] }> {
+    const rows = await pg.db.selectFrom('agents.state').selectAll().where('agent_id', '=', agentId).execute()
+      .catch((e: unknown) => { throw msError('POSTGRES_UNAVAILABLE', `loading ${agentId} from PostgreSQL failed`, { cause: e }); });
+    const entries = new Map<string, KvStateEntry>();
+    let pgHead = 0;
+    for (const r of rows) {
+      entries.set(r.state_key, { epoch: r.version_epoch, seq: r.version, strategy: r.strategy as StrategyName, value: r.state_value, stored: r.meta, ...(r.tombstone ? { tombstone: true } : {}) });
+      if (r.version_epoch === epoch) pgHead = Math.max(pgHead, r.version);
+    }
+    // Acknowledged writes that never reached PostgreSQL (a crash before the flush) are in the stream.
+    const caught = await recoverFromStream(log, agentId, pgHead);
+    const repaired: RecoveredEntry[] = [];
+    for (const [key, e] of caught.latest) {
+      const prev = entries.get(key);
+      if (!prev || compareVersions(prev, e) < 0) { entries.set(key, e); repaired.push({ ...e, key } as RecoveredEntry & { key: string }); }
+    }
+    const view: AgentView = { seq: Math.max(pgHead, caught.lastSeq), entries, kvRevisions: new Map() };
+    views.set(agentId, view);
+    return { view, repaired };
+  }
+
+  /** Moves a view forward to the stream's head for the agent. */
+  async function catchUp(agentId: string, view: AgentView): Promise<void> {
+    const caught = await recoverFromStream(log, agentId, view.seq);
+    for (const [key, e] of caught.latest) {
+      const prev = view.entries.get(key);
+      if (!prev || compareVersions(prev, e) < 0) {
+        view.entries.set(key, e);
+        view.kvRevisions.delete(key);
+        l1.delete(agentKvKey(agentId, key));
+      }
+    }
+    view.seq = Math.max(view.seq, caught.lastSeq);
+  }
+
+  /** KV moves forward: a direct update when the revision is known, else compare-and-set. */
+  async function writeKv(view: AgentView, key: string, kvKey: string, entry: KvStateEntry): Promise<void> {
+    const rev = view.kvRevisions.get(key);
+    if (rev !== undefined) {
+      try {
+        view.kvRevisions.set(key, await kv.update(kvKey, encodeKvStateEntry(entry), rev));
+        return;
+      } catch (e) {
+        if (!MisterSmithError.is(e, 'REVISION_CONFLICT')) throw e;
+      }
+    }
+    view.kvRevisions.delete(key);
+    await writeKvForward(kv, kvKey, entry, { onWritten: (r) => view.kvRevisions.set(key, r) });
+  }
+
   async function commit(agentId: string, key: string, op: 'put' | 'delete', input: unknown, opts: WriteOptions): Promise<WriteResult> {
     if (closed) throw msError('CLOSED', 'the state store is closed');
     assertAgentId(agentId);
@@ -138,8 +190,10 @@ export async function createStateStore(deps: StateStoreDeps, options: StateStore
     const ctx = { writer, clock };
     const kvKey = agentKvKey(agentId, key);
     return locks.run(agentId, async () => {
-      let cur = await current(agentId, key);
+      const view = views.get(agentId) ?? (await loadView(agentId)).view;
       const fenced = opts.expectedLastSeq !== undefined;
+      if (fenced && opts.expectedLastSeq! > view.seq) await catchUp(agentId, view);
+      let cur = view.entries.get(key);
       const base = cur && opts.base && compareVersions(cur, opts.base) > 0 ? await baseAt(kvKey, opts.base, strategy, ctx) : undefined;
       const prepareOn = (c: KvStateEntry | undefined): StoredValue | null =>
         op === 'delete' ? null : applyWrite(strategy, input, { ...ctx, ...(base ? { base } : {}) }, storedOf(strategy, c, ctx));
@@ -153,37 +207,34 @@ export async function createStateStore(deps: StateStoreDeps, options: StateStore
         merged = outcome !== 'took-incoming' && outcome !== 'unchanged';
         if (merged) notifyConflict({ agentId, key, strategy: strategy.name, writers: [writer], outcome });
       }
-      let retryExpected: number | undefined;
       for (let attempt = 1; ; attempt++) {
         const value = next === null ? null : strategy.read(next);
         const event = stateChanged(agentId, { key, op, value, stored: next, strategy: strategy.name, writer, ...(opts.commandId ? { commandId: opts.commandId } : {}) },
           { ...(opts.correlationId ? { correlationId: opts.correlationId } : {}), ...(opts.causationId ? { causationId: opts.causationId } : {}), ...(opts.traceparent ? { traceparent: opts.traceparent } : {}) });
-        // Without a fencing token, the key's own version is the expectation: the append succeeds only
-        // if nothing was appended to this agent since, so a read-modify-write never builds on a
-        // stale value (KV may lag the stream by another writer's in-flight write).
-        const expected = fenced ? opts.expectedLastSeq : retryExpected ?? (cur && cur.epoch === epoch ? cur.seq : 0);
+        const expected = fenced ? opts.expectedLastSeq! : view.seq;
         try {
           const ack = await log.append(event, { expectedLastSubjectSeq: expected });
-          lastSeq.set(agentId, ack.seq);
           const entry: KvStateEntry = { epoch: ack.epoch, seq: ack.seq, strategy: strategy.name, value, stored: next, ...(op === 'delete' ? { tombstone: true } : {}) };
-          await writeKvForward(kv, kvKey, entry);
+          view.seq = Math.max(view.seq, ack.seq);
+          view.entries.set(key, entry);
+          await writeKv(view, key, kvKey, entry);
           l1.set(kvKey, { ...entry, source: 'memory' });
           metrics.writes.inc({ strategy: strategy.name });
           wb.add({ agentId, stateKey: key, value, meta: next, epoch: ack.epoch, seq: ack.seq, tombstone: op === 'delete', strategy: strategy.name });
           if ((opts.durability ?? defaultDurability) === 'postgres') await wb.flush((r) => r.agentId === agentId && r.stateKey === key);
           return { version: { epoch: ack.epoch, seq: ack.seq }, value: op === 'delete' ? undefined : value, merged };
         } catch (e) {
-          if (!MisterSmithError.is(e, 'SEQUENCE_CONFLICT') || fenced) throw e;
+          if (!MisterSmithError.is(e, 'SEQUENCE_CONFLICT')) throw e;
+          // Another writer appended to this agent first: catch up from the stream, then reconcile.
+          await catchUp(agentId, view);
+          if (fenced) throw e;
           if (attempt >= MAX_APPEND_ATTEMPTS) {
             throw msError('RETRIES_EXHAUSTED', `write of ${agentId}/${key} lost ${attempt} append races in a row to other writers of this agent; route writes through the agent's owner`, { cause: e, details: { agentId, key, attempts: attempt } });
           }
-          // Another writer appended to this agent first: catch up from the stream, then reconcile.
-          const caught = await recoverFromStream(log, agentId, expected ?? 0);
-          lastSeq.set(agentId, caught.lastSeq);
-          retryExpected = caught.lastSeq;
-          const latest = caught.latest.get(key);
-          if (latest) {
-            cur = { ...latest, source: 'kv' };
+          const latest = view.entries.get(key);
+          if (latest && (!cur || compareVersions(cur, latest) < 0)) {
+            const from = (latest as RecoveredEntry).writer ?? 'unknown';
+            cur = latest;
             if (typeof input === 'function' && strategy.name === 'lww') {
               next = prepareOn(latest); // read-modify-write: re-apply the recipe to the newer value
             } else if (next !== null) {
@@ -193,7 +244,7 @@ export async function createStateStore(deps: StateStoreDeps, options: StateStore
                 const outcome = describeOutcome(latestStored, next, m);
                 if (outcome !== 'took-incoming' && outcome !== 'unchanged') {
                   merged = true;
-                  notifyConflict({ agentId, key, strategy: strategy.name, writers: [writer, latest.writer ?? 'unknown'], outcome });
+                  notifyConflict({ agentId, key, strategy: strategy.name, writers: [writer, from], outcome });
                 }
                 next = m;
               }
@@ -226,39 +277,21 @@ export async function createStateStore(deps: StateStoreDeps, options: StateStore
   async function hydrateAgent(agentId: string): Promise<HydrateReport> {
     assertAgentId(agentId);
     return locks.run(agentId, async () => {
-      const rows = await pg.db.selectFrom('agents.state').selectAll().where('agent_id', '=', agentId).execute()
-        .catch((e: unknown) => { throw msError('POSTGRES_UNAVAILABLE', `hydrating ${agentId} from PostgreSQL failed`, { cause: e }); });
-      const entries = new Map<string, KvStateEntry>();
-      let pgHead = 0;
-      for (const r of rows) {
-        entries.set(r.state_key, { epoch: r.version_epoch, seq: r.version, strategy: r.strategy as StrategyName, value: r.state_value, stored: r.meta, ...(r.tombstone ? { tombstone: true } : {}) });
-        if (r.version_epoch === epoch) pgHead = Math.max(pgHead, r.version);
+      const { view, repaired } = await loadView(agentId);
+      for (const e of repaired) {
+        const key = (e as RecoveredEntry & { key: string }).key;
+        wb.add({ agentId, stateKey: key, value: e.value, meta: e.stored, epoch: e.epoch, seq: e.seq, tombstone: e.tombstone === true, strategy: e.strategy });
       }
-      // Crash recovery: events acknowledged but never flushed are still in the stream.
-      const head = await log.headOf(stateSubject(agentId));
-      lastSeq.set(agentId, head);
-      let repaired = 0;
-      if (head > pgHead) {
-        const caught = await recoverFromStream(log, agentId, pgHead);
-        for (const [key, e] of caught.latest) {
-          const prev = entries.get(key);
-          if (!prev || compareVersions(prev, e) < 0) {
-            entries.set(key, e);
-            wb.add({ agentId, stateKey: key, value: e.value, meta: e.stored, epoch: e.epoch, seq: e.seq, tombstone: e.tombstone === true, strategy: e.strategy });
-            repaired++;
-          }
-        }
-        if (repaired > 0) await wb.flush((r) => r.agentId === agentId);
-      }
+      if (repaired.length > 0) await wb.flush((r) => r.agentId === agentId);
       let hydrated = 0;
       let alreadyInKv = 0;
-      await Promise.all([...entries].map(async ([key, e]) => {
+      await Promise.all([...view.entries].map(async ([key, e]) => {
         const kvKey = agentKvKey(agentId, key);
-        const outcome = await writeKvForward(kv, kvKey, e);
+        const outcome = await writeKvForward(kv, kvKey, e, { onWritten: (r) => view.kvRevisions.set(key, r) });
         if (outcome === 'written') hydrated++; else alreadyInKv++;
         l1.delete(kvKey);
       }));
-      return { agentId, keys: entries.size, hydrated, alreadyInKv, repaired };
+      return { agentId, keys: view.entries.size, hydrated, alreadyInKv, repaired: repaired.length };
     });
   }
 

@@ -43,6 +43,9 @@ describe('state store: write-behind flush and durability', () => {
     const w = await store.write('d1', 'plan', { steps: 3 });
     const row = await env.pg.db.selectFrom('agents.state').selectAll().where('agent_id', '=', 'd1').executeTakeFirst();
     expect(row).toMatchObject({ state_value: { steps: 3 }, version: w.version.seq });
+    // The framework's own flush is not echoed back to NATS through the outbox.
+    const outbox = await env.pg.db.selectFrom('mister_smith.outbox').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    expect(Number(outbox.n)).toBe(0);
     await store.close();
   });
 

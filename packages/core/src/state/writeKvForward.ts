@@ -11,7 +11,7 @@ export type ForwardWriteOutcome = 'written' | 'skipped-newer' | 'skipped-equal';
  * (compare-and-set with the revision read), so KV only moves forward whoever writes it: the
  * owner, the agent-state projection, a hydration or a rebuild. A corrupt entry in KV is replaced.
  */
-export async function writeKvForward(kv: KvStore, key: string, entry: KvStateEntry, options: { maxAttempts?: number; createOnly?: boolean } = {}): Promise<ForwardWriteOutcome> {
+export async function writeKvForward(kv: KvStore, key: string, entry: KvStateEntry, options: { maxAttempts?: number; createOnly?: boolean; onWritten?: (revision: number) => void } = {}): Promise<ForwardWriteOutcome> {
   let outcome: ForwardWriteOutcome = 'written';
   await kv.cas(key, (current) => {
     if (current) {
@@ -29,6 +29,8 @@ export async function writeKvForward(kv: KvStore, key: string, entry: KvStateEnt
     }
     outcome = 'written';
     return encodeKvStateEntry(entry);
-  }, { maxAttempts: options.maxAttempts ?? 20 });
+  }, { maxAttempts: options.maxAttempts ?? 20 }).then((r) => {
+    if (r.written) options.onWritten?.(r.revision);
+  });
   return outcome;
 }
