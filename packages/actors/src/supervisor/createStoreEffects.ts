@@ -1,4 +1,4 @@
-import { asStateChanged, asStateEditedInSql, MisterSmithError, msError, ownershipAcquired, stateSubject, type EventEnvelope, type EventLog, type FlushReport, type StateStore, type StreamPosition, type WriteOptions } from '@mister-smith/core';
+import { asStateChanged, asStateEditedInSql, MisterSmithError, msError, ownershipAcquired, stateSubject, type EventEnvelope, type EventLog, type FlushReport, type HydrateReport, type StateStore, type StreamPosition, type WriteOptions } from '@mister-smith/core';
 import type { AgentState, AgentType } from '../agentTypes/AgentType.js';
 import { runCommand, type CommandOutcome } from '../agentTypes/runCommand.js';
 import type { AgentEffects } from '../host/AgentHost.js';
@@ -31,8 +31,9 @@ function keyOf(e: EventEnvelope): string | undefined {
 
 /**
  * The lifecycle effects over the state plane and the lease bucket:
- * - `hydrate` takes the lease, appends `OwnershipAcquired` (its sequence is the fencing token),
- *   hydrates KV from PostgreSQL and reads the state;
+ * - `hydrate` takes the lease, hydrates KV from PostgreSQL (and the stream tail PostgreSQL lacks),
+ *   appends `OwnershipAcquired` right after the head it hydrated to (its sequence is the fencing
+ *   token) and reads the state;
  * - `execute` runs the handler and writes each changed key with `expectedLastSeq`; on
  *   SEQUENCE_CONFLICT it inspects the events after its token: an OwnershipAcquired means this
  *   owner is stale (STALE_OWNER), anything else (e.g. an SQL edit) refreshes the token and the
@@ -101,11 +102,30 @@ export function createStoreEffects(deps: StoreEffectsDeps): Omit<AgentEffects, '
     async hydrate({ agentId, agentType }) {
       const type = typeOf(agentType);
       const lease = await leases.acquire(agentId);
-      const ack = await log.append(ownershipAcquired(agentId, { supervisorId, leaseRevision: lease.revision }));
-      const report = await store.hydrateAgent(agentId);
+      const oa = () => ownershipAcquired(agentId, { supervisorId, leaseRevision: lease.revision });
+      // Hydrate up to the head we saw, then fence at that head: if OwnershipAcquired lands right
+      // after it, nothing was written in between and the hydrated state is complete. (Appending
+      // first would put our own event after PostgreSQL's newest version and make every hydration
+      // replay the stream tail.) A write that slipped in makes us hydrate again.
+      let fence: number | undefined;
+      let report: HydrateReport | undefined;
+      for (let attempt = 1; fence === undefined && attempt <= 3; attempt++) {
+        const head = await store.lastSequence(agentId);
+        report = await store.hydrateAgent(agentId);
+        try {
+          fence = (await log.append(oa(), { expectedLastSubjectSeq: head })).seq;
+        } catch (e) {
+          if (!MisterSmithError.is(e, 'SEQUENCE_CONFLICT')) throw e;
+        }
+      }
+      if (fence === undefined) {
+        // Still racing a writer (a stale owner): fence first, then hydrate everything before the fence.
+        fence = (await log.append(oa())).seq;
+        report = await store.hydrateAgent(agentId);
+      }
       // Nothing stored yet (a new agent): its state is the type's initial state.
-      const state = report.keys === 0 ? type.initialState : await loadState(agentId, type);
-      return { state, fenceSeq: ack.seq };
+      const state = report!.keys === 0 ? type.initialState : await loadState(agentId, type);
+      return { state, fenceSeq: fence };
     },
 
     async execute({ agentId, agentType, state, fenceSeq, command }) {
