@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { createSupervisorService } from './createSupervisorService.js';
 import { runSupervisorService } from './main.js';
 
-type Reply = { ok: true; result: any } | { ok: false; error: { code: string; message: string } };
+type Reply = { ok: true; result: unknown } | { ok: false; error: { code: string; message: string } };
 
 /** Sends raw bytes to an API operation and decodes the envelope. */
 async function call(nats: NatsHandle, ns: string, op: string, body: unknown): Promise<Reply> {
@@ -25,7 +25,7 @@ describe('supervisor service request/reply API', () => {
     // The CLI's spelling is accepted too.
     expect(await call(client, ns, 'spawn', { agentType: 'notes', agentId: 'n1' })).toMatchObject({ ok: true, result: { agentId: 'n1' } });
     const gen = await call(client, ns, 'spawn', { type: 'counter' });
-    expect(gen.ok && gen.result.agentId).toMatch(/^counter-[0-9a-f]{12}$/);
+    expect(gen.ok && (gen.result as { agentId: string }).agentId).toMatch(/^counter-[0-9a-f]{12}$/);
     expect(await call(client, ns, 'command', { agentId: 'c1', command: 'increment', payload: { by: 4 }, commandId: 'k1' })).toMatchObject({ ok: true, result: { result: 4, changedKeys: ['count'] } });
     expect(await call(client, ns, 'command', { agentId: 'c1', command: 'increment', payload: { by: 4 }, commandId: 'k1' })).toMatchObject({ ok: true, result: { result: 4, duplicate: true } });
     expect(await call(client, ns, 'command', { agentId: 'n1', command: 'addNote', payload: { text: 'hello' } })).toMatchObject({ ok: true });
@@ -33,7 +33,7 @@ describe('supervisor service request/reply API', () => {
     expect(await call(client, ns, 'get', { agentId: 'c1', key: 'count' })).toMatchObject({ ok: true, result: { value: 4 } });
     await sql`INSERT INTO agents.registry (agent_id, agent_type) VALUES ('sleeper', 'counter')`.execute(env.pg.db);
     const cold = await call(client, ns, 'list', { state: 'COLD' });
-    expect(cold.ok && cold.result.map((a: { agentId: string }) => a.agentId)).toEqual(['sleeper']);
+    expect(cold.ok && (cold.result as { agentId: string }[]).map((a) => a.agentId)).toEqual(['sleeper']);
     expect(await call(client, ns, 'stop', { agentId: 'c1' })).toEqual({ ok: true, result: { agentId: 'c1', lifecycle: 'EXPIRED' } });
     const all = await call(client, ns, 'list', {});
     expect(all.ok && all.result).toHaveLength(4);
