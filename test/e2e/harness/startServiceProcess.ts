@@ -5,6 +5,8 @@ import { createInterface } from 'node:readline';
 export interface ServiceProcess extends AsyncDisposable {
   readonly name: string;
   readonly pid: number;
+  /** True until the process has exited. */
+  alive(): boolean;
   /** The last lines it printed (stdout and stderr), for failure messages. */
   tail(): string;
   /** SIGKILL, then waits for the exit. */
@@ -63,5 +65,5 @@ export async function startServiceProcess(options: {
     clearTimeout(t);
     return code;
   };
-  return { name: options.name, pid: child.pid ?? -1, tail: () => lines.join('\n'), kill, stop, exited, [Symbol.asyncDispose]: async () => { await stop(); } };
+  return { name: options.name, pid: child.pid ?? -1, alive: () => child.exitCode === null && child.signalCode === null, tail: () => lines.join('\n'), kill, stop, exited, [Symbol.asyncDispose]: async () => { await stop(); } };
 }
