@@ -1,11 +1,15 @@
 import { namespacedSubject, type AgentLifecycleChangedData, type NatsHandle } from '@mister-smith/core';
-import { startTestEnv } from '@mister-smith/core/testing';
-import { sql } from 'kysely';
+import { startTestEnv, type TestEnv } from '@mister-smith/core/testing';
 import { describe, expect, it } from 'vitest';
 import { createSupervisorService } from './createSupervisorService.js';
 import { runSupervisorService } from './main.js';
 
 type Reply = { ok: true; result: unknown } | { ok: false; error: { code: string; message: string } };
+
+/** Runs SQL on the test database. */
+async function query<T>(env: TestEnv, text: string): Promise<T[]> {
+  return env.pg.withClient(async (c) => (await c.query(text)).rows as T[]);
+}
 
 /** Sends raw bytes to an API operation and decodes the envelope. */
 async function call(nats: NatsHandle, ns: string, op: string, body: unknown): Promise<Reply> {
@@ -31,7 +35,7 @@ describe('supervisor service request/reply API', () => {
     expect(await call(client, ns, 'command', { agentId: 'n1', command: 'addNote', payload: { text: 'hello' } })).toMatchObject({ ok: true });
     expect(await call(client, ns, 'get', { agentId: 'c1' })).toMatchObject({ ok: true, result: { state: { count: 4 }, lifecycle: 'ACTIVE' } });
     expect(await call(client, ns, 'get', { agentId: 'c1', key: 'count' })).toMatchObject({ ok: true, result: { value: 4 } });
-    await sql`INSERT INTO agents.registry (agent_id, agent_type) VALUES ('sleeper', 'counter')`.execute(env.pg.db);
+    await query(env, `INSERT INTO agents.registry (agent_id, agent_type) VALUES ('sleeper', 'counter')`);
     const cold = await call(client, ns, 'list', { state: 'COLD' });
     expect(cold.ok && (cold.result as { agentId: string }[]).map((a) => a.agentId)).toEqual(['sleeper']);
     expect(await call(client, ns, 'stop', { agentId: 'c1' })).toEqual({ ok: true, result: { agentId: 'c1', lifecycle: 'EXPIRED' } });
@@ -91,12 +95,12 @@ describe('supervisor service request/reply API', () => {
     }
     const health = await (await fetch(`${running.metricsUrl}/healthz`)).json();
     expect(health).toMatchObject({ ok: true, supervisorId: 'proc-1', agents: { ACTIVE: 5 } });
-    expect((await sql`SELECT count(*)::int AS n FROM agents.state`.execute(env.pg.db)).rows).toEqual([{ n: 0 }]);
+    expect(await query(env, 'SELECT count(*)::int AS n FROM agents.state')).toEqual([{ n: 0 }]);
     process.emit('SIGTERM');
     await running.done;
     expect(process.listenerCount('SIGTERM')).toBe(signalsBefore);
-    const rows = await sql<{ agent_id: string; state_value: number }>`SELECT agent_id, state_value FROM agents.state ORDER BY agent_id`.execute(env.pg.db);
-    expect(rows.rows).toEqual([1, 2, 3, 4, 5].map((i) => ({ agent_id: `p${i}`, state_value: i * 10 })));
+    const rows = await query<{ agent_id: string; state_value: number }>(env, 'SELECT agent_id, state_value FROM agents.state ORDER BY agent_id');
+    expect(rows).toEqual([1, 2, 3, 4, 5].map((i) => ({ agent_id: `p${i}`, state_value: i * 10 })));
     const last = [];
     for await (const item of env.logs.agentState.read({ filter: 'agents.lifecycle.>' })) if (item.kind === 'event') last.push(item.record.event.data as AgentLifecycleChangedData);
     expect(last.filter((t) => t.to === 'EXPIRED').map((t) => t.reason)).toEqual(['shutdown', 'shutdown', 'shutdown', 'shutdown', 'shutdown']);
