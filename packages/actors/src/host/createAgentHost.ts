@@ -157,7 +157,7 @@ export function createAgentHost(options: AgentHostOptions): AgentHost {
   function send(agentId: string, type: AgentType, name: string, payload: unknown, commandId: string | undefined, base: CommandOptions['base']): Promise<CommandReply> {
     if (stopping) return Promise.reject(msError('CLOSED', `the agent host of ${supervisorId} is stopping`, { details: { agentId } }));
     if (!types.has(type.name)) return Promise.reject(msError('INVALID_ARGUMENT', `agent type ${type.name} is not registered with this host`, { details: { agentType: type.name } }));
-    if (recentCrashes(agentId).length > maxRestarts) {
+    if (crashes.has(agentId) && recentCrashes(agentId).length > maxRestarts) {
       return Promise.reject(msError('INTERNAL', `agent ${agentId} crashed ${maxRestarts + 1} times within ${restartWindowMs} ms; it stays down until the window passes`, { details: { agentId } }));
     }
     let actor = actors.get(agentId);

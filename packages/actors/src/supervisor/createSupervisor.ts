@@ -330,7 +330,8 @@ export async function createSupervisor(options: SupervisorOptions): Promise<Supe
         }
         if (out.length >= limit) return out.slice(0, limit);
         const leased = new Set(await leaseKv.keys());
-        const registered = await registry.list({ limit: 100_000, exclude: resident });
+        // Without a state filter every row counts; with one, rows are mapped first, so read further.
+        const registered = await registry.list({ limit: state === undefined ? limit - out.length : 100_000, exclude: resident });
         for (const row of registered) {
           if (out.length >= limit) break;
           const status = STATES.has(row.status) ? (row.status as LifecycleState) : 'COLD';
