@@ -82,7 +82,8 @@ export function createLeaseManager(options: LeaseManagerOptions): LeaseManager {
       if (held.get(agentId) !== rec) return;
       if (MisterSmithError.is(e, 'REVISION_CONFLICT')) {
         held.delete(agentId);
-        const now = await manager.owner(agentId).catch(() => undefined);
+        // Only to name the reason: the loss is reported either way, so a failed read says 'expired'.
+        const now = await manager.owner(agentId).catch((err: unknown) => { logger.debug({ err, agentId }, 'could not read who holds a lost lease'); return undefined; });
         lost(agentId, now && now.supervisorId !== supervisorId ? 'taken' : 'expired');
         return;
       }
