@@ -72,3 +72,4 @@ export { createRegistry, stateMetrics } from './observability/coreMetrics.js';
 export type { StateMetrics } from './observability/coreMetrics.js';
 export { subscribe } from './subscribe/subscribe.js';
 export type { SubscribeOptions, Subscription } from './subscribe/subscribe.js';
+export { retryTransient } from './nats/retryTransient.js';

@@ -38,7 +38,9 @@ export async function startLocalNats(options: LocalNatsOptions): Promise<LocalNa
   const port = options.port ?? (await freePort());
   const dataDir = options.dataDir;
   await mkdir(dataDir, { recursive: true });
-  const args = ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', dataDir, ...(options.args ?? [])];
+  // A config file may set jetstream { store_dir } itself; nats-server refuses it given twice.
+  const hasConfig = (options.args ?? []).some((a) => a === '-c' || a === '--config');
+  const args = ['-js', '-a', '127.0.0.1', '-p', String(port), ...(hasConfig ? [] : ['-sd', dataDir]), ...(options.args ?? [])];
   const child = spawn(options.binary ?? 'nats-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   await new Promise<void>((resolve, reject) => {

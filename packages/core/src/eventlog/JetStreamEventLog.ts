@@ -7,6 +7,7 @@ import { decodeEvent, encodeEvent } from '../events/eventCodec.js';
 import type { EventEnvelope } from '../events/EventEnvelope.js';
 import type { NatsHandle } from '../nats/connectNats.js';
 import { JsCodes, classifyNatsError, isTransientNatsError, jsApiCode } from '../nats/natsErrors.js';
+import { retryTransient } from '../nats/retryTransient.js';
 import { AsyncQueue } from '../util/AsyncQueue.js';
 import type { AppendOptions, AppendResult, EventLog, EventSubscription, LogItem, ReadOptions } from './EventLog.js';
 
@@ -145,7 +146,7 @@ export class JetStreamEventLog implements EventLog {
       await stopConsumer?.();
     };
     const run = async () => {
-      const head = options.toSeq ?? (await this.headOf(filter));
+      const head = options.toSeq ?? (await retryTransient(() => this.headOf(filter)));
       const startSeq = typeof from === 'object' && 'seq' in from ? from.seq : undefined;
       const opts = {
         filter_subjects: this.subjectOf(filter),
@@ -163,8 +164,7 @@ export class JetStreamEventLog implements EventLog {
       };
       if (from === 'new' || head === 0 || (startSeq !== undefined && startSeq > head)) markCaughtUp(head);
       if (stopped) return;
-      const consumer = await this.#nats.js.consumers.get(this.#spec.name, opts);
-      const messages = await consumer.consume({ max_messages: 256 });
+      const messages = await retryTransient(async () => (await this.#nats.js.consumers.get(this.#spec.name, opts)).consume({ max_messages: 256 }));
       stopConsumer = async () => { await messages.close(); };
       if (stopped) { await messages.close(); return; }
       let count = 0;
@@ -173,7 +173,8 @@ export class JetStreamEventLog implements EventLog {
         if (options.toSeq !== undefined && m.seq > options.toSeq) { markCaughtUp(options.toSeq); if (!live) break; }
         queue.push(toItem(m));
         count++;
-        if (!caughtUp && (m.seq >= head || m.info.pending === 0)) markCaughtUp(m.seq);
+        if (!caughtUp && m.seq >= head) markCaughtUp(m.seq);
+        else if (!caughtUp && m.info.pending === 0 && (await this.headOf(filter).catch(() => head)) <= m.seq) markCaughtUp(m.seq); // the head we aimed for was removed
         if (options.limit !== undefined && count >= options.limit) { await stop(); break; }
       }
     };
@@ -181,11 +182,12 @@ export class JetStreamEventLog implements EventLog {
     return Object.assign(queue, { stop, [Symbol.asyncDispose]: stop }) as unknown as EventSubscription;
   }
 
+  /** NOT_FOUND when the stream is gone; a stream info that itself times out (leader election) proves nothing. */
   async #assertStreamExists(): Promise<void> {
     try {
       await this.#nats.jsm.streams.info(this.#spec.name);
     } catch (e) {
-      throw this.#streamError(e);
+      if (jsApiCode(e) === JsCodes.streamNotFound) throw this.#streamError(e);
     }
   }
 

@@ -41,6 +41,9 @@ export async function createDatabase(connectionString: string, options: { max?: 
   const pool = new pg.Pool({ connectionString, max: options.max ?? 10, types, application_name: options.applicationName ?? 'mister-smith', connectionTimeoutMillis: 5000 });
   // An idle client that loses its server emits 'error' on the pool; without a listener that kills the process.
   pool.on('error', () => undefined);
+  // A checked-out client whose server connection dies emits 'error' too: the query in flight
+  // rejects on its own, so the event only needs a listener to not kill the process.
+  pool.on('connect', (c) => { c.on('error', () => undefined); });
   try {
     const c = await pool.connect();
     c.release();
@@ -55,7 +58,10 @@ export async function createDatabase(connectionString: string, options: { max?: 
       const fpool = new pg.Pool({ connectionString, max: 2, types, application_name: `${options.applicationName ?? 'mister-smith'}-framework`, connectionTimeoutMillis: 5000 });
       fpool.on('error', () => undefined);
       // Runs before any query of a new session: queries on one client are queued in order.
-      fpool.on('connect', (c) => { c.query("SET mister_smith.origin = 'framework'").catch(() => undefined); });
+      fpool.on('connect', (c) => {
+        c.on('error', () => undefined);
+        c.query("SET mister_smith.origin = 'framework'").catch(() => undefined);
+      });
       frameworkDb = new Kysely<Database>({ dialect: new PostgresDialect({ pool: fpool }) });
     }
     return frameworkDb;

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { MisterSmithError, msError } from '../errors/MisterSmithError.js';
 import type { Kysely } from 'kysely';
 import type { Database } from '../pg/schema.js';
 import { upsertStateRows, type StateRow } from '../pg/upsertStateRows.js';
@@ -96,7 +97,7 @@ export class WriteBehind {
       const backoff = Math.min(this.#opts.maxBackoffMs ?? 30_000, 200 * 2 ** Math.min(this.#failures, 10));
       this.#opts.logger.warn({ err: e, rows: rows.length, retryInMs: backoff }, 'flush to PostgreSQL failed; rows stay dirty');
       this.#schedule(backoff, true);
-      throw e;
+      throw MisterSmithError.is(e) ? e : msError('POSTGRES_UNAVAILABLE', `flush of ${rows.length} rows to PostgreSQL failed (they stay dirty and are retried): ${(e as Error)?.message ?? String(e)}`, { cause: e, details: { rows: rows.length } });
     } finally {
       stop();
     }

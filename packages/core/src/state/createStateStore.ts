@@ -11,6 +11,7 @@ import { MisterSmithError, msError } from '../errors/MisterSmithError.js';
 import { compareVersions, type StreamPosition } from '../events/EventEnvelope.js';
 import { JetStreamEventLog } from '../eventlog/JetStreamEventLog.js';
 import { JetStreamKvStore } from '../kv/JetStreamKvStore.js';
+import { retryTransient } from '../nats/retryTransient.js';
 import type { NatsHandle } from '../nats/connectNats.js';
 import type { DatabaseHandle } from '../pg/createDatabase.js';
 import { stateMetrics } from '../observability/coreMetrics.js';
@@ -168,6 +169,11 @@ export async function createStateStore(deps: StateStoreDeps, options: StateStore
 
   /** KV moves forward: a direct update when the revision is known, else compare-and-set. */
   async function writeKv(view: AgentView, key: string, kvKey: string, entry: KvStateEntry): Promise<void> {
+    // The event is committed already: a failover must delay the KV write, not fail the write.
+    await retryTransient(() => writeKvOnce(view, key, kvKey, entry), { attempts: 8 });
+  }
+
+  async function writeKvOnce(view: AgentView, key: string, kvKey: string, entry: KvStateEntry): Promise<void> {
     const rev = view.kvRevisions.get(key);
     if (rev !== undefined) {
       try {
