@@ -50,3 +50,7 @@ export type { OwnerRequest } from './supervisor/ownerRpc.js';
 // Request/reply envelope
 export { errorReply, okReply, parseRequest, unwrapReply } from './rpc/rpcEnvelope.js';
 export type { RpcReply } from './rpc/rpcEnvelope.js';
+
+// Benchmark section (`pnpm bench`)
+export { benchActors } from './bench/actorBench.js';
+export type { ActorBenchEnv, ActorBenchFigure, ActorBenchOptions } from './bench/actorBench.js';
