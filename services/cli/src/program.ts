@@ -21,15 +21,23 @@ function leaf(cmd: Command, example: string): Command {
 /** Wraps an action; each action imports its command module lazily, so `--help` and usage errors stay fast. */
 const lazy = <A extends unknown[]>(fn: (...args: A) => Promise<unknown>) => async (...args: A) => { await fn(...args); };
 
+/** Where the CLI writes help, usage errors and failures (process stdout/stderr by default). */
+export interface CliIo {
+  readonly writeOut?: (text: string) => void;
+  readonly writeErr?: (text: string) => void;
+}
+
 /**
  * Builds the `mister-smith` command tree (commander). Every leaf takes `--json`; usage errors are
  * reported as one line on stderr.
  */
-export function createProgram(): Command {
+export function createProgram(io: CliIo = {}): Command {
   const program = new Command('mister-smith')
     .description('Mister Smith: the state layer of an AI agent framework (NATS JetStream + PostgreSQL)')
     .exitOverride()
     .configureOutput({
+      ...(io.writeOut ? { writeOut: io.writeOut } : {}),
+      ...(io.writeErr ? { writeErr: io.writeErr } : {}),
       outputError: (str, write) => write(`mister-smith: USAGE: ${str.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim()} (see --help)\n`),
     })
     .addHelpText('after', ENV_HELP);
@@ -161,11 +169,12 @@ export function createProgram(): Command {
 }
 
 /**
- * Runs the CLI on `argv` (as `process.argv`) and returns the exit status: 0 on success, 2 on a
+ * Runs the CLI on `argv` (as `process.argv`: node, script, arguments...) and returns the exit status: 0 on success, 2 on a
  * usage error, 1 on any other failure, which is printed as one line on stderr.
  */
-export async function runCli(argv: readonly string[]): Promise<number> {
-  const program = createProgram();
+export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<number> {
+  const program = createProgram(io);
+  const writeErr = io.writeErr ?? ((t: string) => { process.stderr.write(t); });
   try {
     await program.parseAsync([...argv]);
     return 0;
@@ -174,8 +183,8 @@ export async function runCli(argv: readonly string[]): Promise<number> {
       // Help and version exit 0; commander already printed usage errors (one line, see outputError).
       return e.exitCode === 0 ? 0 : e.code === 'commander.help' || e.code === 'commander.helpDisplayed' ? e.exitCode : 2;
     }
-    process.stderr.write(`${formatError(e)}\n`);
-    if (process.env.MISTER_SMITH_DEBUG === '1' && e instanceof Error) process.stderr.write(`${e.stack ?? ''}\n`);
+    writeErr(`${formatError(e)}\n`);
+    if (process.env.MISTER_SMITH_DEBUG === '1' && e instanceof Error) writeErr(`${e.stack ?? ''}\n`);
     return exitCodeOf(e);
   }
 }

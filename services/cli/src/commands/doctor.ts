@@ -83,9 +83,18 @@ export async function doctor(options: DoctorOptions = {}, output: Output = creat
       }
     }
     const topology = nats && resolved ? buildTopology({ namespace: resolved.config.namespace, profile: resolved.config.profile, clusterSize: nats.clusterSize }) : undefined;
-    if (nats && topology) await checkStreams(nats, topology, add);
-    if (pg) await checkDatabase(pg, add);
-    if (nats && pg && topology) await checkProjections({ nats, pg, topology }, add);
+    const section = async (check: string, fn: () => Promise<boolean>): Promise<boolean> => {
+      try {
+        return await fn();
+      } catch (e) {
+        add({ check, status: 'fail', message: formatError(e).replace(/^mister-smith: /, ''), fix: 'see the message; "mister-smith migrate" provisions NATS and migrates PostgreSQL' });
+        return false;
+      }
+    };
+    const provisioned = nats && topology ? await section('streams', () => checkStreams(nats!, topology, add)) : false;
+    const migrated = pg ? await section('database', () => checkDatabase(pg!, add)) : false;
+    // Projection status needs both the streams and the checkpoint table.
+    if (provisioned && migrated) await section('projections', () => checkProjections({ nats: nats!, pg: pg!, topology: topology! }, add).then(() => true));
   } finally {
     await pg?.close();
     await nats?.close();
@@ -103,7 +112,7 @@ export async function doctor(options: DoctorOptions = {}, output: Output = creat
   return report;
 }
 
-async function checkStreams(nats: NatsHandle, topology: Topology, add: (c: DoctorCheck) => void): Promise<void> {
+async function checkStreams(nats: NatsHandle, topology: Topology, add: (c: DoctorCheck) => void): Promise<boolean> {
   const views = [
     ...await Promise.all(Object.values(topology.streams).map((s) => streamInfoView(nats, s.name, 'stream', s.name))),
     ...await Promise.all(Object.values(topology.buckets).map((b) => streamInfoView(nats, b.bucket, 'bucket', `KV_${b.bucket}`))),
@@ -112,14 +121,15 @@ async function checkStreams(nats: NatsHandle, topology: Topology, add: (c: Docto
   add(missing.length === 0
     ? { check: 'streams', status: 'ok', message: `${views.length} streams and buckets provisioned` }
     : { check: 'streams', status: 'fail', message: `missing: ${missing.join(', ')}`, fix: 'run "mister-smith migrate"' });
+  return missing.length === 0;
 }
 
-async function checkDatabase(pg: DatabaseHandle, add: (c: DoctorCheck) => void): Promise<void> {
+async function checkDatabase(pg: DatabaseHandle, add: (c: DoctorCheck) => void): Promise<boolean> {
   const pending = await pendingMigrations(pg.db);
   add(pending.length === 0
     ? { check: 'migrations', status: 'ok', message: 'schema up to date' }
     : { check: 'migrations', status: 'fail', message: `pending: ${pending.join(', ')}`, fix: 'run "mister-smith migrate"' });
-  if (pending.length > 0) return;
+  if (pending.length > 0) return false;
   const outbox = await sql<{ depth: number; oldest: Date | null }>`SELECT count(*)::int AS depth, min(created_at) AS oldest FROM mister_smith.outbox WHERE published_at IS NULL`.execute(pg.db);
   const { depth = 0, oldest = null } = outbox.rows[0] ?? {};
   const age = oldest ? Date.now() - oldest.getTime() : 0;
@@ -136,6 +146,7 @@ async function checkDatabase(pg: DatabaseHandle, add: (c: DoctorCheck) => void):
   const agents = await sql<{ status: string; n: number }>`SELECT status, count(*)::int AS n FROM agents.registry GROUP BY status`.execute(pg.db);
   const byState = new Map(agents.rows.map((r) => [r.status, r.n]));
   add({ check: 'agents', status: 'ok', message: agents.rows.length === 0 ? 'none registered' : LIFECYCLE_STATES.filter((s) => byState.has(s)).map((s) => `${s} ${byState.get(s)}`).join(', ') || agents.rows.map((r) => `${r.status} ${r.n}`).join(', ') });
+  return true;
 }
 
 async function checkProjections(deps: { nats: NatsHandle; pg: DatabaseHandle; topology: Topology }, add: (c: DoctorCheck) => void): Promise<void> {

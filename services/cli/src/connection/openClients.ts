@@ -1,6 +1,7 @@
 import {
   buildTopology, connectNats, createDatabase, msError, type DatabaseHandle, type MisterSmithConfig, type NatsHandle, type Topology,
 } from '@mister-smith/core';
+import { sql } from 'kysely';
 import { resolveConnection, type ResolvedConnection } from './resolveConnection.js';
 
 /** The connections of one command. */
@@ -56,7 +57,12 @@ export async function openClients(options: OpenClientsOptions = {}): Promise<Cli
   let closing: Promise<void> | undefined;
   const close = () => (closing ??= (async () => {
     try {
-      await pg?.close();
+      if (pg) {
+        // core's DatabaseHandle.close() ends the pool only once kysely has run a query: otherwise its
+        // startup-check connection idles for pg's 10 s idle timeout and keeps the CLI from exiting.
+        await sql`SELECT 1`.execute(pg.db);
+        await pg.close();
+      }
     } finally {
       await nats.close();
     }

@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import PinoPretty from 'pino-pretty';
 import { pino, type Logger } from 'pino';
 import type { Output } from '../cli/Output.js';
@@ -24,7 +25,7 @@ export function createCliLogger(name: string, options: CliLoggerOptions): Logger
   if (out?.interactive) {
     const stream = PinoPretty({
       colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname', sync: true,
-      destination: { write: (s: string) => { out.write(s); return true; } } as unknown as NodeJS.WritableStream,
+      destination: new Writable({ write(chunk: Buffer | string, _enc, done) { out.write(chunk.toString()); done(); } }),
     });
     return pino({ name, level, redact }, stream);
   }

@@ -81,13 +81,19 @@ export async function runStack(name: string, options: RunStackOptions, output: O
     const d = demo;
     const sampler = createStatusSampler(stack.nats, stack.topology, roles, d && (() => {
       const s = d.stats();
-      return { 'tasks created': s.tasksCreated, completed: s.tasksCompleted, failed: s.tasksFailed };
+      return { tasks: s.tasksCreated, done: s.tasksCompleted, failed: s.tasksFailed };
     }));
     status = startStatusLoop(sampler, output, logger, options.statusInterval ?? 5);
     say(`${name}: ready; press Ctrl-C to stop${options.duration !== undefined ? ` (stops by itself after ${options.duration} s)` : ''}`);
     const why = await shutdown.reason;
     await status.stop();
-    say(`${name}: ${why === 'duration' ? 'duration reached' : why}: shutting down (flushing agents, draining NATS${stack.embedded.nats || stack.embedded.postgres ? ', stopping embedded servers' : ''})`);
+    const steps = [
+      options.roles.includes('supervisor') && 'flushing agents',
+      options.roles.includes('projector') && 'letting projections catch up',
+      'draining NATS',
+      (stack.embedded.nats || stack.embedded.postgres) && 'stopping embedded servers',
+    ].filter(Boolean);
+    say(`${name}: ${why === 'duration' ? 'duration reached' : why}: shutting down (${steps.join(', ')})`);
   } finally {
     if (status) await attempt('stopping the status line', () => status!.stop());
     if (demo) await attempt('stopping the demo', () => demo!.stop());

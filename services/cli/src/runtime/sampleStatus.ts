@@ -60,10 +60,13 @@ export function createStatusSampler(nats: NatsHandle, topology: Topology, roles:
   };
 }
 
-/** Renders a sample as one line. */
+/** Renders a sample as one line: `up 12s | agents 5 ACTIVE, 1 FLUSHING | 6.9 ev/s | flush lag 7 keys | projection lag 0 | outbox 0 | tasks 5 (4 done, 1 failed)`. */
 export function formatStatus(s: StatusSample): string {
   const parts: string[] = [`up ${s.uptimeSeconds}s`];
-  if (s.agents) parts.push(`agents ${LIFECYCLE_STATES.map((st) => `${st} ${s.agents![st] ?? 0}`).join(' ')}`);
+  if (s.agents) {
+    const shown = LIFECYCLE_STATES.filter((st) => st === 'ACTIVE' || (s.agents![st] ?? 0) > 0);
+    parts.push(`agents ${shown.map((st) => `${s.agents![st] ?? 0} ${st}`).join(', ')}`);
+  }
   parts.push(`${s.eventsPerSecond} ev/s`);
   if (s.dirtyKeys !== undefined) parts.push(`flush lag ${s.dirtyKeys} keys`);
   if (s.projectionLag !== undefined) parts.push(`projection lag ${s.projectionLag}${s.projectionsFailed?.length ? ` (FAILED: ${s.projectionsFailed.join(', ')})` : ''}`);
