@@ -37,7 +37,7 @@ describe('seed 6.3 consumers', () => {
     const batches: RecordedEvent[][] = [];
     let failedBatch: number[] | undefined;
     await using processor = await startMessageBatchProcessor({
-      nats: env.nats, pg: env.pg, topology: env.topology,
+      nats: env.nats, pg: env.pg, topology: env.topology, consumer: { ackWaitSeconds: 3 },
       handler: async (batch) => {
         if (!failedBatch) {
           failedBatch = batch.map((r) => r.seq);

@@ -6,7 +6,7 @@ import { untyped } from './untypedTables.js';
 const TABLE = 'agents.registry';
 const STATES: ReadonlySet<string> = new Set(LIFECYCLE_STATES);
 
-interface RegistryRow {
+type RegistryRow = {
   agent_id: string;
   agent_type: string;
   status: string;
@@ -14,7 +14,7 @@ interface RegistryRow {
   last_transition_at: Date;
   version_epoch: number;
   version_seq: number;
-}
+};
 
 /**
  * Agent registry: `AgentLifecycleChanged` -> `agents.registry` (status, agent type, supervisor,

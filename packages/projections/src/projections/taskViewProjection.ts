@@ -8,7 +8,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const STATUSES: ReadonlySet<string> = new Set(['pending', 'running', 'completed', 'failed', 'cancelled']);
 const TYPES: ReadonlySet<string> = new Set(['TaskCreated', 'TaskStarted', 'TaskCompleted', 'TaskFailed', 'TaskCancelled', 'TaskUpdated']);
 
-interface TaskViewRow {
+type TaskViewRow = {
   task_id: string;
   task_type: string;
   status: string;
@@ -25,7 +25,7 @@ interface TaskViewRow {
   changed_at: Date;
   version_epoch: number;
   version_seq: number;
-}
+};
 
 /**
  * Task view: TASK_EXECUTION events -> `mister_smith.task_view`, one row per task with the state of

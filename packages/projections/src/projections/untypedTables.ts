@@ -4,8 +4,7 @@ import type { ProjectionTransaction } from '../types/Projection.js';
  * The transaction with any table name allowed: a rebuild writes the same rows into shadow tables
  * whose names are only known at run time.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyTables = Record<string, Record<string, any>>;
+export type AnyTables = Record<string, Record<string, unknown>>;
 
 /** `trx` typed for tables known only at run time. */
 export function untyped(trx: ProjectionTransaction) {

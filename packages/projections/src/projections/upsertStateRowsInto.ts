@@ -1,8 +1,9 @@
 import { compareVersions, type StateRow } from '@mister-smith/core';
 import type { ProjectionTransaction } from '../types/Projection.js';
+import { unnestColumns } from './unnestColumns.js';
 import { jsonParam, untyped } from './untypedTables.js';
 
-const CHUNK = 4000;
+const CHUNK = 20_000;
 
 /**
  * The same version-guarded multi-row upsert as core's `upsertStateRows`, into a table of the same
@@ -21,11 +22,19 @@ export async function upsertStateRowsInto(trx: ProjectionTransaction, table: str
   let written = 0;
   for (let i = 0; i < list.length; i += CHUNK) {
     const chunk = list.slice(i, i + CHUNK);
+    const source = unnestColumns(trx, {
+      agent_id: { cast: 'text', values: chunk.map((r) => r.agentId) },
+      state_key: { cast: 'text', values: chunk.map((r) => r.stateKey) },
+      state_value: { cast: 'jsonb', values: chunk.map((r) => jsonParam(r.value)) },
+      meta: { cast: 'jsonb', values: chunk.map((r) => jsonParam(r.meta)) },
+      version_epoch: { cast: 'bigint', values: chunk.map((r) => r.epoch) },
+      version: { cast: 'bigint', values: chunk.map((r) => r.seq) },
+      tombstone: { cast: 'boolean', values: chunk.map((r) => r.tombstone ?? false) },
+      strategy: { cast: 'text', values: chunk.map((r) => r.strategy ?? 'lww') },
+    });
     const r = await db.insertInto(table)
-      .values(chunk.map((row) => ({
-        agent_id: row.agentId, state_key: row.stateKey, state_value: jsonParam(row.value), meta: jsonParam(row.meta),
-        version_epoch: row.epoch, version: row.seq, tombstone: row.tombstone ?? false, strategy: row.strategy ?? 'lww',
-      })))
+      .columns(['agent_id', 'state_key', 'state_value', 'meta', 'version_epoch', 'version', 'tombstone', 'strategy'])
+      .expression(source)
       .onConflict((oc) => oc.columns(['agent_id', 'state_key']).doUpdateSet((eb) => ({
         state_value: eb.ref('excluded.state_value'), meta: eb.ref('excluded.meta'), version_epoch: eb.ref('excluded.version_epoch'),
         version: eb.ref('excluded.version'), tombstone: eb.ref('excluded.tombstone'), strategy: eb.ref('excluded.strategy'),

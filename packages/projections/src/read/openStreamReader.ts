@@ -1,4 +1,4 @@
-import { classifyNatsError, namespacedSubject, type NatsHandle } from '@mister-smith/core';
+import { classifyNatsError, msError, namespacedSubject, type NatsHandle } from '@mister-smith/core';
 import type { ProjectionItem } from '../types/ProjectionItem.js';
 import { deliverPolicy, type ConsumerMessages, type OrderedConsumerOptions } from '../util/natsTypes.js';
 import { logicalSubject, toProjectionItem } from './toProjectionItem.js';
@@ -27,6 +27,12 @@ export interface StreamReader extends AsyncDisposable {
   next(max: number, idleMs?: number): Promise<ProjectionItem[] | undefined>;
   /** Messages received so far. */
   readonly delivered: number;
+  /**
+   * How many times the ordered consumer was recreated (its name changed) before the items of the
+   * last batch: a batch never spans a recreation, so a caller can re-check the stream's epoch (a
+   * deleted and recreated stream restarts its sequences) before trusting it.
+   */
+  readonly generation: number;
   /** Items buffered and not yet taken. */
   readonly buffered: number;
   /** Messages the consumer reported still pending after the last one received. */
@@ -54,6 +60,10 @@ export async function openStreamReader(nats: NatsHandle, options: StreamReaderOp
     throw classifyNatsError(e, `opening a reader on ${options.stream}`);
   }
   const buffer: ProjectionItem[] = [];
+  const generations: number[] = [];
+  let consumerName: string | undefined;
+  let generation = 0;
+  let lastGeneration = 0;
   let stopped = false;
   let closedByCaller = false;
   let failure: unknown;
@@ -68,6 +78,12 @@ export async function openStreamReader(nats: NatsHandle, options: StreamReaderOp
       if (stopped) break;
       pending = m.info.pending;
       delivered++;
+      if (consumerName !== undefined && m.info.consumer !== consumerName) {
+        generation++;
+        options.onReset?.('ordered consumer recreated');
+      }
+      consumerName = m.info.consumer;
+      generations.push(generation);
       buffer.push(toProjectionItem({ epoch: options.epoch, seq: m.seq, subject: logicalSubject(options.namespace, m.subject), storedAt: m.time }, m.data));
       wake();
       if (buffer.length >= pull * 2) await new Promise<void>((r) => { wakePump = r; });
@@ -76,7 +92,18 @@ export async function openStreamReader(nats: NatsHandle, options: StreamReaderOp
 
   const watch = (async () => {
     for await (const s of messages.status()) {
-      if (s.type === 'ordered_consumer_recreated' || s.type === 'stream_not_found' || s.type === 'consumer_deleted' || s.type === 'reset') options.onReset?.(s.type);
+      if (s.type === 'consumer_deleted' || s.type === 'stream_not_found' || s.type === 'consumer_not_found') {
+        // The stream (or its consumer) is gone: end the read with an error; the caller restarts
+        // from its checkpoint once the stream is back, and sees whether it is a new incarnation.
+        if (!stopped) {
+          failure = msError('NOT_FOUND', `stream ${options.stream} or its reader vanished (${s.type})`, { details: { stream: options.stream, notification: s.type } });
+          stopped = true;
+          wake();
+          await messages.close();
+        }
+        return;
+      }
+      if (s.type === 'ordered_consumer_recreated' || s.type === 'reset' || s.type === 'heartbeats_missed') options.onReset?.(s.type);
     }
   })().catch((e: unknown) => { if (!stopped) options.onReset?.(`status stream failed: ${String(e)}`); });
 
@@ -107,13 +134,18 @@ export async function openStreamReader(nats: NatsHandle, options: StreamReaderOp
         if (failure !== undefined) { const f = failure; failure = undefined; throw f; }
         return undefined;
       }
-      const batch = buffer.splice(0, max);
+      lastGeneration = generations[0]!;
+      let n = 0;
+      while (n < Math.min(max, buffer.length) && generations[n] === lastGeneration) n++;
+      generations.splice(0, n);
+      const batch = buffer.splice(0, n);
       if (buffer.length < pull) { const w = wakePump; wakePump = undefined; w?.(); }
       return batch;
     },
     get buffered() { return buffer.length; },
     get pending() { return pending; },
     get delivered() { return delivered; },
+    get generation() { return lastGeneration; },
     stop,
     [Symbol.asyncDispose]: stop,
   };

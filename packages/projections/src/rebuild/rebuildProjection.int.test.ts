@@ -31,7 +31,7 @@ describe('rebuildProjection', () => {
       let stop = false;
       let rounds = 0;
       const write = async (w: JetStreamEventLog, i: number) => {
-        for (let n = 0; n < 400 && !stop; n += 20) {
+        for (let n = 0; n < 240 && !stop; n += 20) {
           const batch: EventEnvelope[] = [];
           for (let j = 0; j < 20; j++) {
             const agent = `agent-${(n + j) % 6}`;
@@ -44,7 +44,7 @@ describe('rebuildProjection', () => {
         }
       };
       const writing = Promise.all(writers.map((w, i) => write(w, i)));
-      while (rounds < 40) await new Promise((r) => setTimeout(r, 20));
+      while (rounds < 24) await new Promise((r) => setTimeout(r, 20));
       const progress: RebuildProgress[] = [];
       const report = await host.rebuild('agent-state', { onProgress: (p) => progress.push(p), batchSize: 300 });
       const headAtSwap = report.checkpoint;

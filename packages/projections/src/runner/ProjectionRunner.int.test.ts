@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { startTestEnv } from '@mister-smith/core/testing';
-import { agentKvKey, createEvent, decodeKvStateEntry, ownershipAcquired } from '@mister-smith/core';
+import { agentKvKey, createEvent, decodeKvStateEntry, JetStreamEventLog, ownershipAcquired, provision } from '@mister-smith/core';
 import { agentStateProjection } from '../projections/agentStateProjection.js';
 import { ProjectionRunner } from './ProjectionRunner.js';
 import { readCheckpoint } from '../pg/checkpoints.js';
@@ -94,5 +94,31 @@ describe('ProjectionRunner instances', () => {
     const [counter] = await queryRows<{ n: number }>(env.pg, `SELECT n::int AS n FROM public.projection_counter WHERE name = 'counter'`);
     expect(counter?.n).toBe(acks.length);
     expect(await b.status()).toMatchObject({ state: 'running', active: true, lag: 0 });
+  });
+});
+
+describe('ProjectionRunner and a recreated stream', () => {
+  it('restarts from the new stream\'s first sequence, and the new incarnation\'s versions win', async () => {
+    await using env = await startTestEnv();
+    await using runner = new ProjectionRunner(agentStateProjection({ kv: await env.bucket('agentState') }), { nats: env.nats, pg: env.pg, topology: env.topology }, { lockPollMs: 100 });
+    await runner.start();
+    const old = await env.logs.agentState.appendBatch(stateWorkload(40, { agents: 2, keys: 2, deleteEvery: 0, salt: 'old' }));
+    const oldEpoch = old[0]!.epoch;
+    await waitFor(async () => (await readCheckpoint(env.pg.db, 'agent-state'))?.seq === old[old.length - 1]!.seq, { what: 'old stream projected' });
+    await env.nats.jsm.streams.delete(env.topology.streams.agentState.name);
+    await new Promise((r) => setTimeout(r, 5)); // a new stream gets a later creation time
+    await provision(env.nats, env.topology);
+    const log = new JetStreamEventLog(env.nats, env.topology.streams.agentState, { namespace: env.namespace });
+    const fresh = await log.appendBatch(stateWorkload(3, { agents: 2, keys: 2, deleteEvery: 0, salt: 'new' }));
+    const newEpoch = fresh[0]!.epoch;
+    expect(newEpoch).toBeGreaterThan(oldEpoch);
+    expect(fresh[0]!.seq).toBe(1);
+    await waitFor(async () => {
+      const cp = await readCheckpoint(env.pg.db, 'agent-state');
+      return cp?.epoch === newEpoch && cp.seq === 3;
+    }, { what: 'checkpoint in the new stream' });
+    const rows = await queryRows<{ agent_id: string; state_key: string; version_epoch: number; version: number; state_value: { salt: string } }>(env.pg,
+      `SELECT agent_id, state_key, version_epoch::bigint AS version_epoch, version::int AS version, state_value FROM agents.state WHERE version_epoch = $1 ORDER BY version`, [newEpoch]);
+    expect(rows.map((r) => [r.version, r.state_value.salt])).toEqual([[1, 'new'], [2, 'new'], [3, 'new']]);
   });
 });

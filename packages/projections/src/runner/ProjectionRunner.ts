@@ -10,7 +10,7 @@ import type { ProjectionItem } from '../types/ProjectionItem.js';
 import type { ProjectionState, ProjectionStatus, RebuildProgress } from '../types/ProjectionStatus.js';
 import { backoffMs } from '../util/backoff.js';
 import { sleep } from '../util/sleep.js';
-import { subjectMatchesAny } from '../util/subjectMatches.js';
+import { subjectMatcher } from '../util/subjectMatches.js';
 import { commitIsolatingPoison } from './commitIsolatingPoison.js';
 import { describeError } from './describeError.js';
 import { InterestKeeper, keeperConsumerSpec } from './InterestKeeper.js';
@@ -66,6 +66,7 @@ export class ProjectionRunner implements AsyncDisposable {
   readonly #opts: Required<RunnerOptions>;
   readonly #streamName: string;
   readonly #filter: string | undefined;
+  readonly #matches: (subject: string) => boolean;
   readonly #keeper: InterestKeeper | undefined;
   readonly #abort = new AbortController();
   readonly #rate = new RateMeter(10_000);
@@ -101,6 +102,7 @@ export class ProjectionRunner implements AsyncDisposable {
     const spec = deps.topology.streams[projection.stream];
     this.#streamName = spec.name;
     this.#filter = projection.subjects.length === 1 ? projection.subjects[0] : undefined;
+    this.#matches = subjectMatcher(projection.subjects);
     this.#keeper = spec.retention === 'interest'
       ? new InterestKeeper(deps.nats, projection.interestConsumer ?? keeperConsumerSpec(spec.name, projection.name), this.#logger)
       : undefined;
@@ -194,7 +196,7 @@ export class ProjectionRunner implements AsyncDisposable {
     const head = this.#filter !== undefined ? await lastSeqOf(nats, this.#streamName, topology.namespace, this.#filter) : st.lastSeq;
     let checkpoint = this.#checkpoint;
     let reason = this.#reason ?? this.#warning;
-    let state = this.#publicState();
+    const state = this.#publicState();
     if (!this.#active) {
       const row = await readCheckpoint(pg.db, this.name);
       if (row) {
@@ -307,20 +309,30 @@ export class ProjectionRunner implements AsyncDisposable {
         this.#checkpoint = cp;
         await this.#keeper?.start(cp.seq);
         this.#resetRequested = false;
+        const opened: { reader?: StreamReader } = {};
         const reader = await openStreamReader(nats, {
           stream: this.#streamName, namespace: topology.namespace, epoch: st.epoch, fromSeq: cp.seq + 1,
           ...(this.#filter !== undefined ? { filter: this.#filter } : {}),
           pull: Math.max(100, this.#opts.maxBatch),
-          onReset: (why) => { this.#resetRequested = true; this.#logger.debug({ projection: this.name, why }, 'reader reset'); },
+          onReset: (why) => {
+            this.#resetRequested = true;
+            this.#logger.debug({ projection: this.name, why }, 'reader reset');
+            // A recreated stream may deliver nothing at the old position: look now, not at the next batch.
+            if (why === 'ordered_consumer_recreated') void this.#closeIfRecreated(st.epoch, () => opened.reader);
+          },
         });
+        opened.reader = reader;
         this.#reader = reader;
         if (this.#state !== 'running' || this.#reason !== undefined) this.#setState('running');
+        let generation = 0;
         try {
           while (!signal.aborted && !this.#pauseRequested) {
             const items = await reader.next(this.#opts.maxBatch);
             if (!items) break;
-            if (this.#resetRequested) {
+            if (this.#resetRequested || reader.generation !== generation) {
+              // The consumer was recreated: the stream may be a new incarnation whose sequences restart.
               this.#resetRequested = false;
+              generation = reader.generation;
               if ((await streamState(nats, this.#streamName)).epoch !== cp.epoch) break;
             }
             const fresh = items.filter((i) => i.seq > cp.seq);
@@ -334,6 +346,15 @@ export class ProjectionRunner implements AsyncDisposable {
       }
     } finally {
       await this.#keeper?.stop();
+    }
+  }
+
+  async #closeIfRecreated(epoch: number, reader: () => StreamReader | undefined): Promise<void> {
+    try {
+      const st = await streamState(this.#deps.nats, this.#streamName);
+      if (st.epoch !== epoch) await reader()?.stop();
+    } catch (e) {
+      this.#logger.warn({ projection: this.name, err: e }, 'could not check the stream after its consumer was recreated; checking again at the next batch');
     }
   }
 
@@ -352,7 +373,7 @@ export class ProjectionRunner implements AsyncDisposable {
     const accepted: ProjectionItem[] = [];
     const letters: DeadLetter[] = [];
     for (const item of items) {
-      if (this.#filter === undefined && !subjectMatchesAny(this.projection.subjects, item.subject)) continue;
+      if (this.#filter === undefined && !this.#matches(item.subject)) continue;
       if (item.kind === 'malformed' && !this.projection.acceptsMalformed) letters.push(this.#deadLetterOf(item, item.error, 1));
       else accepted.push(item);
     }

@@ -12,11 +12,13 @@ export interface ProjectionWorker {
   stderr(): string;
 }
 
-/** Starts `projectionWorker.ts` from source (no build) against a test env's `childEnv()`. */
+/** Starts `projectionWorker` in a child process against a test env's `childEnv()` (from source: no build needed). */
 export function spawnProjectionWorker(env: Record<string, string>, extra: Record<string, string>): ProjectionWorker {
-  const loader = new URL('./registerTsLoader.mjs', import.meta.url).href;
-  const script = fileURLToPath(new URL('./projectionWorker.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--conditions=source', '--import', loader, script], {
+  // From source (tests), run the TypeScript worker through the transpiling loader; from dist, the built one.
+  const fromSource = import.meta.url.endsWith('.ts');
+  const script = fileURLToPath(new URL(fromSource ? './projectionWorker.ts' : './projectionWorker.js', import.meta.url));
+  const args = fromSource ? ['--conditions=source', '--import', new URL('./registerTsLoader.mjs', import.meta.url).href, script] : [script];
+  const child = spawn(process.execPath, args, {
     env: { ...process.env, ...env, ...extra }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let commits = 0;

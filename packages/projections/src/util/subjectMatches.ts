@@ -4,18 +4,25 @@
  * consumers take one filter subject only).
  */
 export function subjectMatches(filter: string, subject: string): boolean {
-  const f = filter.split('.');
-  const s = subject.split('.');
-  for (let i = 0; i < f.length; i++) {
-    const t = f[i];
-    if (t === '>') return s.length > i;
-    if (i >= s.length) return false;
-    if (t !== '*' && t !== s[i]) return false;
-  }
-  return f.length === s.length;
+  return subjectMatcher([filter])(subject);
 }
 
 /** Whether `subject` matches any of `filters`. */
 export function subjectMatchesAny(filters: readonly string[], subject: string): boolean {
-  return filters.some((f) => subjectMatches(f, subject));
+  return subjectMatcher(filters)(subject);
+}
+
+const compiled = new Map<string, (subject: string) => boolean>();
+
+/** A matcher for `filters`, compiled once (a regular expression per filter list). */
+export function subjectMatcher(filters: readonly string[]): (subject: string) => boolean {
+  const key = filters.join('\u0000');
+  let m = compiled.get(key);
+  if (!m) {
+    const alternatives = filters.map((f) => f.split('.').map((t) => (t === '*' ? '[^.]+' : t === '>' ? '[^.]+(?:\\.[^.]+)*' : t.replace(/[\\^$+?()[\]{}|]/g, '\\$&'))).join('\\.'));
+    const re = new RegExp(`^(?:${alternatives.join('|')})$`);
+    m = (subject: string) => re.test(subject);
+    compiled.set(key, m);
+  }
+  return m;
 }
