@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { MisterSmithError, msError, type DatabaseHandle, type NatsHandle, type Stack, type Topology } from '@mister-smith/core';
+import { createDatabase, MisterSmithError, msError, type DatabaseHandle, type NatsHandle, type Stack, type Topology } from '@mister-smith/core';
 import {
   builtinProjections, createProjectionHost,
   type Projection, type ProjectionHost, type ProjectionStatus, type RebuildOptions, type RebuildReport, type RunnerOptions,
@@ -15,7 +15,13 @@ import { PROJECTOR_VERBS, projectorSubject, type ProjectorVerb } from './project
 export interface ProjectorOptions {
   readonly stack?: Stack;
   readonly nats?: NatsHandle;
+  /** A pool to share. Each active projection holds one connection (its lock), so size it for them plus a few. */
   readonly pg?: DatabaseHandle;
+  /**
+   * Open a pool of the projector's own, sized for its projections (default with a `stack` and no
+   * `pg`: the stack's database URL), so locks held by projections never starve the other roles.
+   */
+  readonly databaseUrl?: string;
   readonly topology?: Topology;
   readonly logger?: Logger;
   /** Metrics are registered here (default: a new registry, see `Projector.registry`). */
@@ -57,15 +63,26 @@ export interface Projector extends AsyncDisposable {
  */
 export async function createProjector(options: ProjectorOptions): Promise<Projector> {
   const nats = options.nats ?? options.stack?.nats;
-  const pg = options.pg ?? options.stack?.pg;
   const topology = options.topology ?? options.stack?.topology;
-  if (!nats || !pg || !topology) throw msError('INVALID_ARGUMENT', 'createProjector needs a stack, or nats, pg and topology');
+  if (!nats || !topology) throw msError('INVALID_ARGUMENT', 'createProjector needs a stack, or nats, pg and topology');
   const instanceId = options.instanceId ?? `projector-${randomBytes(4).toString('hex')}`;
   const logger = (options.logger ?? pino({ name: 'mister-smith-projector' })).child({ instance: instanceId });
+  const projections = options.projections ?? (await builtinProjections({ nats, topology }, options.only ? { only: options.only } : {}));
+  const ownUrl = options.databaseUrl ?? (options.pg ? undefined : options.stack?.config.databaseUrl);
+  const ownPool = ownUrl !== undefined
+    ? await createDatabase(ownUrl, { max: projections.length + 4, applicationName: `mister-smith-projector:${instanceId}` })
+    : undefined;
+  const pg = ownPool ?? options.pg ?? options.stack?.pg;
+  if (!pg) throw msError('INVALID_ARGUMENT', 'createProjector needs a stack, or nats, pg and topology');
   const registry = options.registry ?? new Registry();
   const metrics = createProjectorMetrics(registry);
-  const projections = options.projections ?? (await builtinProjections({ nats, topology }, options.only ? { only: options.only } : {}));
-  const host = createProjectionHost({ nats, pg, topology, logger, hooks: metrics.hooks }, projections, options.runner);
+  let host: ProjectionHost;
+  try {
+    host = createProjectionHost({ nats, pg, topology, logger, hooks: metrics.hooks }, projections, options.runner);
+  } catch (e) {
+    await ownPool?.close();
+    throw e;
+  }
   metrics.bind(host, (e) => logger.warn({ err: e }, 'could not read projection statuses for metrics'));
   const rebuilds: Record<string, ProjectorStatusResult['rebuilds'][string]> = {};
 
@@ -143,7 +160,14 @@ export async function createProjector(options: ProjectorOptions): Promise<Projec
     return { sub, loop };
   });
 
-  await host.start();
+  try {
+    await host.start();
+  } catch (e) {
+    for (const { sub } of subs) sub.unsubscribe();
+    await host.stop();
+    await ownPool?.close();
+    throw e;
+  }
   logger.info({ projections: host.names, subjects }, 'projector started');
 
   let stopping: Promise<void> | undefined;
@@ -152,6 +176,7 @@ export async function createProjector(options: ProjectorOptions): Promise<Projec
     await Promise.all(subs.map((s) => s.loop));
     await host.stop();
     await Promise.all(inflight);
+    await ownPool?.close();
     logger.info('projector stopped');
   })());
 
