@@ -13,6 +13,7 @@ const BAD_INPUT: readonly (readonly [readonly string[], RegExp])[] = [
   [['events', 'tail', '--subject', 'agents.state.>', '--subject', 'tasks.>'], /^mister-smith: INVALID_ARGUMENT: .*one stream/],
   [['projections', 'rebuild', 'nope'], /^mister-smith: UNKNOWN_PROJECTION: no projection named "nope"/],
   [['kv', 'get', 'no-such-bucket', 'k'], /^mister-smith: NOT_FOUND: KV bucket no-such-bucket does not exist/],
+  [['agents', 'list'], /^mister-smith: NOT_RUNNING: no supervisor is running in namespace \w+ \(nobody answers \w+\.mister-smith\.supervisor\.list\): start one with "mister-smith up" or "mister-smith supervisor"$/],
 ];
 
 /** Commands that connect, run against servers that are not there. */

@@ -8,7 +8,7 @@
 // The command line
 export { createProgram, runCli } from './program.js';
 export type { CliIo } from './program.js';
-export { CliError, notAvailable } from './cli/CliError.js';
+export { CliError } from './cli/CliError.js';
 export type { CliErrorCode } from './cli/CliError.js';
 export { exitCodeOf, formatError } from './cli/formatError.js';
 export { createOutput } from './cli/Output.js';

@@ -18,20 +18,33 @@ describe('mister-smith up and the roles (built CLI as a child process)', () => {
     const base = /^metrics: (http:\/\/\S+)\/metrics/.exec(metricsLine)![1]!;
     // A status line once tasks have gone all the way through: inserted, published, run by an agent, completed.
     const status = await up.waitForLine(/^status: up \d+s \| agents 5 ACTIVE.* ev\/s \| flush lag \d+ keys \| projection lag \d+ \| outbox \d+ \| tasks \d+ done [1-9]/, 60_000);
-    expect(status).toMatch(/failed \d+$/);
+    expect(status).toMatch(/failed \d+ \| demo commands \d+$/);
 
-    const [metrics, health, agent] = await Promise.all([
+    const [metrics, health, agent, spawned] = await Promise.all([
       fetch(`${base}/metrics`).then((r) => r.text()),
       fetch(`${base}/healthz`),
       runCli(['agents', 'get', 'demo-counter-1', '--json'], e),
+      runCli(['agents', 'spawn', '--type', 'counter', '--id', 'cli', '--count', '2'], e),
     ]);
-    expect(metrics).toMatch(/mister_smith_agents\{state="ACTIVE"\} [1-9]/);
+    expect(metrics).toMatch(/mister_smith_supervisor_agents\{state="ACTIVE"\} [1-9]/);
     expect(metrics).toContain('mister_smith_bridge_outbox_depth');
     expect(metrics).toMatch(/mister_smith_projection_events_total\{projection="agent-state"\} [1-9]/);
     expect(metrics).toContain('mister_smith_state_writes_total');
     expect(health.status).toBe(200);
-    expect(await health.json()).toMatchObject({ ok: true, roles: ['projector', 'bridge', 'supervisor'] });
+    expect(await health.json()).toMatchObject({ ok: true, roles: ['projector', 'bridge', 'supervisor'], tasks: { completed: expect.any(Number) } });
     expect(agent.json<AgentStateView>()).toMatchObject({ agentId: 'demo-counter-1', agentType: 'counter', state: { count: expect.any(Number) } });
+    // The supervisor's request/reply API and the projector's, through the CLI.
+    expect(spawned.code).toBe(0);
+    expect(spawned.lines).toEqual([expect.stringMatching(/^AGENT +TYPE +STATE +SUPERVISOR$/), expect.stringMatching(/^cli-1 +counter +ACTIVE +sup-/), expect.stringMatching(/^cli-2 +counter +ACTIVE +sup-/)]);
+    const [stopped, projections] = await Promise.all([runCli(['agents', 'stop', 'cli-1', '--json'], e), runCli(['projections', 'status', '--json'], e)]);
+    expect(stopped.json()).toEqual({ agentId: 'cli-1', lifecycle: 'EXPIRED' });
+    expect(projections.json<{ name: string; source: string; state: string; active: boolean }[]>().find((p) => p.name === 'agent-state')).toMatchObject({ source: 'projector', state: 'running', active: true });
+    const [listed, rebuilt] = await Promise.all([runCli(['agents', 'list', '--json'], e), runCli(['projections', 'rebuild', 'agent-registry'], e)]);
+    const agents = listed.json<{ agentId: string; lifecycle: string }[]>();
+    expect(agents.map((a) => a.agentId).sort()).toEqual(['cli-1', 'cli-2', 'demo-counter-1', 'demo-counter-2', 'demo-counter-3', 'demo-notes-1', 'demo-notes-2']);
+    expect(agents.find((a) => a.agentId === 'cli-2')?.lifecycle).toBe('ACTIVE');
+    expect(rebuilt.code).toBe(0);
+    expect(rebuilt.lines.at(-1)).toMatch(/^rebuilt agent-registry \(shadow\): \d+ messages read/);
 
     up.kill('SIGINT');
     const run = await up.exit(60_000);
@@ -45,7 +58,7 @@ describe('mister-smith up and the roles (built CLI as a child process)', () => {
     const tasks = await sql<{ status: string; n: number }>`SELECT status, count(*)::int AS n FROM tasks.queue GROUP BY status`.execute(env.pg.db);
     expect(tasks.rows.find((r) => r.status === 'completed')?.n).toBeGreaterThan(0);
     const registry = await sql<{ agent_id: string; status: string }>`SELECT agent_id, status FROM agents.registry ORDER BY agent_id`.execute(env.pg.db);
-    expect(registry.rows).toHaveLength(5);
+    expect(registry.rows).toHaveLength(7);
     expect(registry.rows.every((r) => r.status === 'EXPIRED')).toBe(true);
     const counts = await sql<{ v: number }>`SELECT state_value AS v FROM agents.state WHERE agent_id = 'demo-counter-1' AND state_key = 'count'`.execute(env.pg.db);
     expect(counts.rows[0]?.v).toBeGreaterThanOrEqual(agent.json<AgentStateView>().state.count as number);
@@ -108,7 +121,7 @@ describe('mister-smith up and the roles (built CLI as a child process)', () => {
     expect(p.stdout).toMatch(/^status: up \d+s \| [\d.]+ ev\/s \| projection lag \d+$/m);
     expect(p.lines.at(-1)).toBe('projector: stopped');
     expect(s.code).toBe(0);
-    expect(s.stdout).toMatch(/^status: up \d+s \| agents 0 ACTIVE \| [\d.]+ ev\/s \| flush lag 0 keys$/m);
+    expect(s.stdout).toMatch(/^status: up \d+s \| agents 0 ACTIVE \| [\d.]+ ev\/s \| flush lag 0 keys \| tasks 0 done 0 failed 0$/m);
     expect(b.code).toBe(0);
     const lines = b.jsonLines<{ type: string; message?: string; outboxDepth?: number }>();
     expect(lines.every((l) => l.type === 'info' || l.type === 'status')).toBe(true);

@@ -1,7 +1,5 @@
 /** Failures the CLI itself reports (beyond the core package's `MisterSmithError` codes). */
 export type CliErrorCode =
-  /** A piece the command needs is not built yet. */
-  | 'NOT_AVAILABLE'
   /** No service (supervisor, projector) answers its request/reply API in this namespace. */
   | 'NOT_RUNNING'
   /** Bad command-line usage (unknown option, missing argument). */
@@ -16,7 +14,7 @@ const BRAND = Symbol.for('mister-smith.cli-error');
  * a brand rather than `instanceof`, so copies of the package agree.
  *
  * @example
- * throw notAvailable('the supervisor request/reply API (services/supervisor)');
+ * throw new CliError('NOT_RUNNING', 'no supervisor is running: start one with "mister-smith up"');
  */
 export class CliError extends Error {
   override readonly name = 'CliError';
@@ -36,9 +34,4 @@ export class CliError extends Error {
     if (typeof e !== 'object' || e === null || (e as Record<PropertyKey, unknown>)[BRAND] !== true) return false;
     return code === undefined || (e as CliError).code === code;
   }
-}
-
-/** The error of a command whose building block is not there yet: `not available yet: <what>`. */
-export function notAvailable(what: string): CliError {
-  return new CliError('NOT_AVAILABLE', `not available yet: ${what}`);
 }

@@ -1,10 +1,9 @@
-import { msError, MisterSmithError } from '@mister-smith/core';
-import { builtinProjections, rebuildProjection, type ProjectionStatus, type RebuildProgress, type RebuildReport } from '@mister-smith/projections';
-import { notAvailable } from '../cli/CliError.js';
+import { msError } from '@mister-smith/core';
+import { builtinProjections, rebuildProjection, type RebuildProgress, type RebuildReport } from '@mister-smith/projections';
 import { createOutput, type Output } from '../cli/Output.js';
 import { formatDuration, formatProgressBar, formatProgressLine } from '../cli/formatProgress.js';
 import { openClients, type Clients } from '../connection/openClients.js';
-import { callProjectorIfRunning, projectorApiBuilt } from '../connection/projectorApi.js';
+import { callProjector, projectorStatuses } from '../connection/projectorApi.js';
 import { createCliLogger } from '../runtime/createCliLogger.js';
 
 /** Options of `mister-smith projections rebuild`. */
@@ -47,9 +46,6 @@ export async function projectionsRebuild(name: string | undefined, options: Proj
       );
     } catch (e) {
       output.clearLive();
-      if (MisterSmithError.is(e, 'LOCKED') && !projectorApiBuilt()) {
-        throw notAvailable(`rebuilding ${p.name} while a projector runs it: the projector request/reply API (services/projector) is not built yet; stop the projector (or "up") and run the rebuild again`);
-      }
       throw e;
     }
     output.clearLive();
@@ -74,26 +70,30 @@ function progressPrinter(label: string, output: Output): (p: RebuildProgress) =>
   };
 }
 
-/** Asks a running projector to rebuild, polling its status for progress; undefined when none runs. */
+/**
+ * Asks the projector that runs `name` to rebuild it (it pauses its live projection at the head),
+ * showing the progress it reports in its status; undefined when no projector runs it, so the
+ * caller rebuilds under the projection's lock itself.
+ */
 async function viaProjector(c: Clients, name: string, options: ProjectionsRebuildOptions, show: (p: RebuildProgress) => void): Promise<RebuildReport | undefined> {
-  const probe = await callProjectorIfRunning<ProjectionStatus[]>(c, 'status', {}, 3000);
-  if (!probe) return undefined;
+  const statuses = await projectorStatuses(c);
+  if (!statuses?.some((s) => s.name === name && s.active)) return undefined;
   let done = false;
+  let wake: () => void = () => undefined;
   const poll = (async () => {
     while (!done) {
-      await new Promise((r) => setTimeout(r, 250));
+      await new Promise<void>((r) => { wake = r; setTimeout(r, 500); });
       if (done) break;
-      const statuses = await callProjectorIfRunning<ProjectionStatus[]>(c, 'status', {}, 3000).catch(() => undefined);
-      const mine = statuses?.find((s) => s.name === name)?.rebuild;
-      if (mine && !done) show(mine);
+      const progress = (await projectorStatuses(c, 1000))?.find((s) => s.name === name && s.active)?.rebuild;
+      if (progress && !done) show(progress);
     }
   })();
   try {
-    const report = await callProjectorIfRunning<RebuildReport>(c, 'rebuild', { name, ...(options.force ? { force: true } : {}) }, 24 * 3600_000);
-    if (!report) throw msError('NATS_UNAVAILABLE', `the projector stopped answering during the rebuild of ${name}`);
-    return report;
+    // A rebuild takes as long as the replay: wait for the report (a day at most).
+    return await callProjector<RebuildReport>(c, 'rebuild', { name, wait: true, ...(options.force ? { force: true } : {}) }, 24 * 3600_000);
   } finally {
     done = true;
+    wake();
     await poll;
   }
 }

@@ -3,7 +3,7 @@ import { createOutput, type Output } from '../cli/Output.js';
 import { formatTable } from '../cli/formatTable.js';
 import type { DatabaseHandle, NatsHandle, Topology } from '@mister-smith/core';
 import { openClients } from '../connection/openClients.js';
-import { callProjectorIfRunning } from '../connection/projectorApi.js';
+import { projectorStatuses } from '../connection/projectorApi.js';
 
 /** Options of `mister-smith projections status`. */
 export interface ProjectionsStatusOptions {
@@ -37,7 +37,7 @@ export async function projectionsStatus(options: ProjectionsStatusOptions = {}, 
 
 /** The status of every built-in projection (see `projectionsStatus`). */
 export async function readProjectionStatuses(deps: { readonly nats: NatsHandle; readonly pg: DatabaseHandle; readonly topology: Topology }): Promise<ProjectionStatusView[]> {
-  const live = await callProjectorIfRunning<ProjectionStatus[]>(deps, 'status', {}, 5000);
+  const live = await projectorStatuses(deps);
   if (live) return live.map((s) => ({ ...s, source: 'projector' as const }));
   const { pg } = deps;
   const out: ProjectionStatusView[] = [];

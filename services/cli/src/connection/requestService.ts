@@ -46,14 +46,3 @@ export async function requestService<T>(nats: NatsHandle, namespace: string | un
   }
   return unwrapReply<T>(data);
 }
-
-/** Whether a service answers at all (a `status`-like probe that tolerates nobody answering). */
-export async function serviceAnswers(nats: NatsHandle, namespace: string | undefined, service: ServiceName, op: string, timeoutMs = 2000): Promise<boolean> {
-  try {
-    await requestService(nats, namespace, service, op, {}, timeoutMs);
-    return true;
-  } catch (e) {
-    if (CliError.is(e, 'NOT_RUNNING')) return false;
-    throw e;
-  }
-}

@@ -1,22 +1,12 @@
-import * as supervisorService from '@mister-smith/supervisor';
-import { notAvailable } from '../cli/CliError.js';
-import type { Clients } from './openClients.js';
+import type { NatsHandle, Topology } from '@mister-smith/core';
 import { requestService } from './requestService.js';
 
 /**
- * Whether this build's `@mister-smith/supervisor` serves the request/reply API
- * (`<ns.>mister-smith.supervisor.<op>`). Checked by name so the CLI builds before the service does.
+ * Calls one operation of the supervisor's request/reply API (`<ns.>mister-smith.supervisor.<op>`:
+ * `spawn {type, id?}`, `command`, `get`, `stop {agentId}`, `list {state?, limit?}`), answered by any
+ * supervisor of the namespace (queue group), which routes to the agent's owner. NOT_RUNNING (with a
+ * hint to start one) when no supervisor answers.
  */
-export function supervisorApiBuilt(): boolean {
-  const mod = supervisorService as Record<string, unknown>;
-  return typeof mod.createSupervisorService === 'function' || typeof mod.runSupervisorService === 'function';
-}
-
-/**
- * Calls one operation of the supervisor's request/reply API. NOT_AVAILABLE while the service is
- * not built; NOT_RUNNING (with a hint to start one) when no supervisor answers.
- */
-export async function callSupervisor<T>(c: Clients, op: string, body: Record<string, unknown>, timeoutMs?: number): Promise<T> {
-  if (!supervisorApiBuilt()) throw notAvailable(`the supervisor request/reply API (mister-smith.supervisor.${op}): services/supervisor does not export createSupervisorService yet`);
+export function callSupervisor<T>(c: { readonly nats: NatsHandle; readonly topology: Topology }, op: string, body: Record<string, unknown>, timeoutMs?: number): Promise<T> {
   return requestService<T>(c.nats, c.topology.namespace, 'supervisor', op, body, timeoutMs);
 }

@@ -76,13 +76,10 @@ export async function runStack(name: string, options: RunStackOptions, output: O
     }
     if (options.demo) {
       if (!roles.supervisor) throw msError('INVALID_ARGUMENT', '--demo needs the supervisor role');
-      demo = await startDemoFleet({ supervisor: roles.supervisor, nats: stack.nats, pg: stack.pg, topology: stack.topology, logger, say });
+      demo = await startDemoFleet({ supervisor: roles.supervisor, pg: stack.pg, logger, say });
     }
     const d = demo;
-    const sampler = createStatusSampler(stack.nats, stack.topology, roles, d && (() => {
-      const s = d.stats();
-      return { tasks: s.tasksCreated, done: s.tasksCompleted, failed: s.tasksFailed };
-    }));
+    const sampler = createStatusSampler(stack.nats, stack.topology, roles, d && (() => ({ 'demo commands': d.stats().commands })));
     status = startStatusLoop(sampler, output, logger, options.statusInterval ?? 5);
     say(`${name}: ready; press Ctrl-C to stop${options.duration !== undefined ? ` (stops by itself after ${options.duration} s)` : ''}`);
     const why = await shutdown.reason;

@@ -16,6 +16,8 @@ export interface StatusSample {
   readonly projectionsFailed?: readonly string[];
   /** Unpublished outbox rows (when the bridge runs here). */
   readonly outboxDepth?: number;
+  /** Tasks this process dispatched, completed and failed (when the supervisor's task worker runs here). */
+  readonly tasks?: { readonly dispatched: number; readonly completed: number; readonly failed: number };
   /** Extra figures (the demo's task counts). */
   readonly extra?: Readonly<Record<string, number>>;
 }
@@ -43,6 +45,7 @@ export function createStatusSampler(nats: NatsHandle, topology: Topology, roles:
       const sup = roles.supervisor;
       const statuses = roles.projections ? await roles.projections.status() : undefined;
       const b = roles.bridge?.status();
+      const t = roles.taskWorker?.stats();
       const x = extra?.();
       return {
         type: 'status',
@@ -54,13 +57,14 @@ export function createStatusSampler(nats: NatsHandle, topology: Topology, roles:
           projectionsFailed: statuses.filter((s) => s.state === 'failed').map((s) => s.name),
         } : {}),
         ...(b ? { outboxDepth: b.depth } : {}),
+        ...(t ? { tasks: { dispatched: t.dispatched, completed: t.completed, failed: t.failed } } : {}),
         ...(x ? { extra: x } : {}),
       };
     },
   };
 }
 
-/** Renders a sample as one line: `up 12s | agents 5 ACTIVE, 1 FLUSHING | 6.9 ev/s | flush lag 7 keys | projection lag 0 | outbox 0 | tasks 5 (4 done, 1 failed)`. */
+/** Renders a sample as one line: `up 12s | agents 5 ACTIVE, 1 FLUSHING | 6.9 ev/s | flush lag 7 keys | projection lag 0 | outbox 0 | tasks 5 done 4 failed 1`. */
 export function formatStatus(s: StatusSample): string {
   const parts: string[] = [`up ${s.uptimeSeconds}s`];
   if (s.agents) {
@@ -71,6 +75,7 @@ export function formatStatus(s: StatusSample): string {
   if (s.dirtyKeys !== undefined) parts.push(`flush lag ${s.dirtyKeys} keys`);
   if (s.projectionLag !== undefined) parts.push(`projection lag ${s.projectionLag}${s.projectionsFailed?.length ? ` (FAILED: ${s.projectionsFailed.join(', ')})` : ''}`);
   if (s.outboxDepth !== undefined) parts.push(`outbox ${s.outboxDepth}`);
+  if (s.tasks) parts.push(`tasks ${s.tasks.dispatched} done ${s.tasks.completed} failed ${s.tasks.failed}`);
   if (s.extra) parts.push(Object.entries(s.extra).map(([k, v]) => `${k} ${v}`).join(' '));
   return parts.join(' | ');
 }

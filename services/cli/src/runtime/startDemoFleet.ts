@@ -1,15 +1,12 @@
 import type { Supervisor } from '@mister-smith/actors';
-import { MisterSmithError, type DatabaseHandle, type Logger, type NatsHandle, type TaskEvent, type Topology } from '@mister-smith/core';
-import { startTaskProcessor, type TaskProcessor } from '@mister-smith/projections';
+import type { DatabaseHandle, Logger } from '@mister-smith/core';
 import { sql } from 'kysely';
 
 /** What the demo fleet has done so far. */
 export interface DemoStats {
   commands: number;
   notes: number;
-  tasksCreated: number;
-  tasksCompleted: number;
-  tasksFailed: number;
+  tasksInserted: number;
   passivations: number;
 }
 
@@ -17,16 +14,14 @@ export interface DemoStats {
 export interface DemoFleet extends AsyncDisposable {
   readonly agents: readonly string[];
   stats(): Readonly<DemoStats>;
-  /** Finishes the current tick and the tasks in flight. */
+  /** Finishes the current tick. */
   stop(): Promise<void>;
 }
 
 /** Options of `startDemoFleet`. */
 export interface DemoFleetOptions {
   readonly supervisor: Supervisor;
-  readonly nats: NatsHandle;
   readonly pg: DatabaseHandle;
-  readonly topology: Topology;
   readonly logger: Logger;
   /** Progress lines for the person watching (`up` prints them). */
   readonly say: (line: string) => void;
@@ -39,54 +34,21 @@ export interface DemoFleetOptions {
 /**
  * The fleet of `up --demo`: a few `counter` and `notes` agents doing work, so a newcomer sees the
  * whole system move. Every tick commands an agent; every fifth inserts a task row into
- * `tasks.queue` (the bridge publishes `tasks.created`), a dispatcher marks pending demo tasks
- * `running` (`tasks.started`), and the seed's task processor (`startTaskProcessor`) runs each as
- * the assigned agent's command named by `task_type` and records `completed` or `failed`. Every
- * 25th tick passivates an agent, which the next command re-activates (COLD -> HYDRATING -> ACTIVE).
+ * `tasks.queue` for a counter, which the system takes all the way through (bridge ->
+ * `tasks.created`, the supervisor's task worker -> `running` / `tasks.started`, the agent's
+ * `increment` command, `completed`); every fourth task carries a payload the counter refuses, so it
+ * is retried and ends `failed` and dead-lettered. Every 25th tick passivates an agent, which the
+ * next command re-activates (EXPIRED -> HYDRATING -> ACTIVE).
  */
 export async function startDemoFleet(options: DemoFleetOptions): Promise<DemoFleet> {
   const { supervisor, pg, say, logger } = options;
   const counters = Array.from({ length: options.counters ?? 3 }, (_, i) => `demo-counter-${i + 1}`);
   const notes = Array.from({ length: options.notes ?? 2 }, (_, i) => `demo-notes-${i + 1}`);
-  const stats: DemoStats = { commands: 0, notes: 0, tasksCreated: 0, tasksCompleted: 0, tasksFailed: 0, passivations: 0 };
+  const stats: DemoStats = { commands: 0, notes: 0, tasksInserted: 0, passivations: 0 };
   for (const id of counters) await supervisor.spawn('counter', id);
   for (const id of notes) await supervisor.spawn('notes', id);
   say(`demo: spawned ${counters.length} counter agents (${counters.join(', ')}) and ${notes.length} notes agents (${notes.join(', ')})`);
-
-  const processor: TaskProcessor = await startTaskProcessor({
-    nats: options.nats, pg, topology: options.topology, logger: logger.child({ role: 'demo-tasks' }),
-    handler: (task) => runTask(task),
-  });
-  say('demo: a task row is inserted into tasks.queue every few ticks; each runs as a command of its assigned agent');
-
-  async function runTask(task: TaskEvent): Promise<void> {
-    const { task_id: taskId, task_type: command, assigned_agent_id: agentId, payload } = task.data;
-    const finish = (status: 'completed' | 'failed', fields: { result?: unknown; error?: string }) => sql`
-      UPDATE tasks.queue SET status = ${status}, result = ${fields.result === undefined ? null : JSON.stringify(fields.result)}::jsonb,
-        error = ${fields.error ?? null}, updated_at = now()
-      WHERE task_id = ${taskId}::uuid AND status = 'running'`.execute(pg.db);
-    if (!agentId) {
-      await finish('failed', { error: 'the task has no assigned agent' });
-      stats.tasksFailed++;
-      return;
-    }
-    try {
-      const reply = await supervisor.command(agentId, command, payload ?? undefined, { commandId: `task-${taskId}` });
-      await finish('completed', { result: reply.result });
-      stats.tasksCompleted++;
-    } catch (e) {
-      // A bad payload or an unknown command will not get better with a retry: record the failure.
-      if (!MisterSmithError.is(e, 'INVALID_ARGUMENT') && !MisterSmithError.is(e, 'UNKNOWN_COMMAND') && !MisterSmithError.is(e, 'UNKNOWN_AGENT')) throw e;
-      await finish('failed', { error: `${e.code}: ${e.message}` });
-      stats.tasksFailed++;
-    }
-  }
-
-  const dispatch = () => sql`
-    UPDATE tasks.queue SET status = 'running', attempts = attempts + 1, updated_at = now()
-    WHERE task_id IN (
-      SELECT task_id FROM tasks.queue WHERE status = 'pending' AND metadata->>'source' = 'demo'
-      ORDER BY priority DESC, created_at LIMIT 10 FOR UPDATE SKIP LOCKED)`.execute(pg.db);
+  say('demo: every few ticks a row goes into tasks.queue; the supervisor runs it on its agent (every fourth one fails on purpose)');
 
   async function tick(i: number): Promise<void> {
     const counter = counters[i % counters.length]!;
@@ -97,13 +59,11 @@ export async function startDemoFleet(options: DemoFleetOptions): Promise<DemoFle
       stats.notes++;
     }
     if (i % 5 === 0) {
-      // Every fourth task carries a payload the counter refuses, so failed tasks show up too.
       const bad = (i / 5) % 4 === 3;
       await sql`INSERT INTO tasks.queue (task_type, assigned_agent_id, payload, metadata)
         VALUES ('increment', ${counter}, ${JSON.stringify(bad ? { by: 'lots' } : { key: 'tasks', by: 1 })}::jsonb, ${JSON.stringify({ source: 'demo' })}::jsonb)`.execute(pg.db);
-      stats.tasksCreated++;
+      stats.tasksInserted++;
     }
-    await dispatch();
     if (i % 25 === 24) {
       await supervisor.stopAgent(counters[(i + 1) % counters.length]!);
       stats.passivations++;
@@ -130,7 +90,6 @@ export async function startDemoFleet(options: DemoFleetOptions): Promise<DemoFle
     stopped = true;
     clearTimeout(timer);
     await running;
-    await processor.stop();
   })());
   return { agents: [...counters, ...notes], stats: () => ({ ...stats }), stop, [Symbol.asyncDispose]: stop };
 }

@@ -1,15 +1,10 @@
-import { counterAgent, createSupervisor, notesAgent, type AgentType, type Supervisor } from '@mister-smith/actors';
+import type { AgentType, Supervisor } from '@mister-smith/actors';
 import { createBridge, type Bridge } from '@mister-smith/bridge';
-import { createStateStore, type Logger, type Stack, type StateStore } from '@mister-smith/core';
-import { builtinProjections, createProjectionHost, type ProjectionHost } from '@mister-smith/projections';
+import type { Logger, Stack } from '@mister-smith/core';
+import { createProjector, type Projector } from '@mister-smith/projector';
+import type { ProjectionHost } from '@mister-smith/projections';
+import { createSupervisorService, createTaskWorker, type SupervisorService, type TaskWorker } from '@mister-smith/supervisor';
 import { Registry } from 'prom-client';
-import { registerRoleMetrics } from './roleMetrics.js';
-
-/**
- * The example agent types of `@mister-smith/actors`. The cast works around `AgentType<CounterState>`
- * not being assignable to `AgentType` in the actors package's typings (reported; the values are fine).
- */
-export const EXAMPLE_AGENT_TYPES: readonly AgentType[] = [counterAgent, notesAgent] as unknown as readonly AgentType[];
 
 /** The service roles a process can run. */
 export type Role = 'supervisor' | 'projector' | 'bridge';
@@ -22,7 +17,7 @@ export interface StartRolesOptions {
   readonly logger: Logger;
   /** Agent types the supervisor runs (default: the example types `counter` and `notes`). */
   readonly agentTypes?: readonly AgentType[];
-  /** Metrics registry (default: a new one). */
+  /** Metrics registry every role registers on (default: a new one). */
   readonly registry?: Registry;
   readonly supervisorId?: string;
 }
@@ -31,12 +26,17 @@ export interface StartRolesOptions {
 export interface RunningRoles extends AsyncDisposable {
   readonly roles: readonly Role[];
   readonly registry: Registry;
+  /** The supervisor service (request/reply API on `<ns.>mister-smith.supervisor.<op>`) and its task worker. */
+  readonly supervisorService: SupervisorService | undefined;
   readonly supervisor: Supervisor | undefined;
+  readonly taskWorker: TaskWorker | undefined;
+  /** The projector (request/reply API on `<ns.>mister-smith.projector.<verb>`) and its projection host. */
+  readonly projector: Projector | undefined;
   readonly projections: ProjectionHost | undefined;
   readonly bridge: Bridge | undefined;
-  /** What `/healthz` reports: ok when every role is running (a standby bridge or projection is fine). */
+  /** What `/healthz` reports: ok while every role runs (a standby bridge or projection is fine). */
   health(): { ok: boolean } & Record<string, unknown>;
-  /** Stops the roles in reverse order: the supervisor flushes its agents first. */
+  /** Stops the roles: tasks and agents first (flushed), then the bridge, then the projections once caught up. */
   stop(): Promise<void>;
 }
 
@@ -62,10 +62,11 @@ async function drainProjections(host: ProjectionHost, logger: Logger): Promise<v
 }
 
 /**
- * Starts the given roles on a connected, provisioned and migrated stack, in one process:
- * the projection host with the built-in projections, the PostgreSQL -> NATS bridge, and a
- * supervisor with its own state store. Each role is what the package exports (`createProjectionHost`,
- * `createBridge`, `createSupervisor`), so the CLI does nothing a program could not do itself.
+ * Starts the given roles on a connected, provisioned and migrated stack, in one process, with the
+ * services' own building blocks: `createProjector` (every projection + its request/reply API),
+ * `createBridge`, and `createSupervisorService` (agents + request/reply API) with
+ * `createTaskWorker` (tasks of `tasks.queue` run on their assigned agents). All register their
+ * metrics on one registry.
  *
  * @example
  * await using stack = await startLocalStack();
@@ -76,11 +77,10 @@ export async function startRoles(stack: Stack, roles: readonly Role[], options: 
   const { logger } = options;
   const registry = options.registry ?? new Registry();
   const { nats, pg, topology } = stack;
-  let supervisor: Supervisor | undefined;
-  let store: StateStore | undefined;
-  let projections: ProjectionHost | undefined;
+  let supervisorService: SupervisorService | undefined;
+  let taskWorker: TaskWorker | undefined;
+  let projector: Projector | undefined;
   let bridge: Bridge | undefined;
-  const metrics = registerRoleMetrics(registry, { supervisor: () => supervisor, projections: () => projections });
 
   const stopAll = async (): Promise<void> => {
     const errors: unknown[] = [];
@@ -88,43 +88,32 @@ export async function startRoles(stack: Stack, roles: readonly Role[], options: 
       if (!fn) return;
       try { await fn(); } catch (e) { errors.push(e); logger.error({ err: e }, `stopping the ${what} failed`); }
     };
-    await attempt('supervisor', supervisor && (() => supervisor!.stop()));
-    await attempt('state store', store && (() => store!.close()));
+    await attempt('task worker', taskWorker && (() => taskWorker!.stop()));
+    await attempt('supervisor', supervisorService && (() => supervisorService!.stop()));
     await attempt('bridge', bridge && (() => bridge!.stop()));
-    await attempt('projector', projections && (async () => {
-      await drainProjections(projections!, logger);
-      await projections!.stop();
+    await attempt('projector', projector && (async () => {
+      await drainProjections(projector!.host, logger);
+      await projector!.stop();
     }));
     if (errors.length > 0) throw errors[0];
   };
 
   try {
     if (roles.includes('projector')) {
-      const list = await builtinProjections({ nats, topology });
-      projections = createProjectionHost({
-        nats, pg, topology, logger: logger.child({ role: 'projector' }),
-        hooks: {
-          onCommit: (name, info) => metrics.projectedEvents.inc({ projection: name }, info.events),
-          onDeadLetter: (name) => metrics.deadLettered.inc({ projection: name }),
-        },
-      }, list);
-      await projections.start();
-      logger.info({ projections: projections.names }, 'projector started');
+      projector = await createProjector({ nats, pg, topology, logger: logger.child({ role: 'projector' }), registry });
     }
     if (roles.includes('bridge')) {
       bridge = createBridge({ pg, nats, topology, logger: logger.child({ role: 'bridge' }), registry });
       await bridge.start();
-      logger.info({ active: bridge.status().active }, 'bridge started');
     }
     if (roles.includes('supervisor')) {
       const supLogger = logger.child({ role: 'supervisor' });
-      const supervisorId = options.supervisorId;
-      store = await createStateStore({ nats, pg, topology, logger: supLogger, registry }, supervisorId ? { writerId: supervisorId } : {});
-      supervisor = await createSupervisor({
-        nats, pg, topology, stateStore: store, logger: supLogger,
-        agentTypes: options.agentTypes ?? EXAMPLE_AGENT_TYPES,
-        ...(supervisorId ? { supervisorId } : {}),
+      supervisorService = await createSupervisorService({
+        nats, pg, topology, logger: supLogger, registry,
+        ...(options.agentTypes ? { agentTypes: options.agentTypes } : {}),
+        ...(options.supervisorId ? { supervisorId: options.supervisorId } : {}),
       });
+      taskWorker = await createTaskWorker({ supervisor: supervisorService.supervisor, nats, pg, topology, logger: supLogger.child({ component: 'tasks' }) });
     }
   } catch (e) {
     await stopAll().catch((err: unknown) => logger.error({ err }, 'cleanup after a failed start failed'));
@@ -133,16 +122,18 @@ export async function startRoles(stack: Stack, roles: readonly Role[], options: 
 
   let stopping: Promise<void> | undefined;
   const stop = () => (stopping ??= stopAll());
+  const supervisor = supervisorService?.supervisor;
   return {
-    roles, registry, supervisor, projections, bridge,
+    roles, registry, supervisorService, supervisor, taskWorker, projector, projections: projector?.host, bridge,
     health() {
       const b = bridge?.status();
       const ok = !stopping && (!b || b.state === 'active' || b.state === 'standby');
       return {
         ok, roles,
         ...(supervisor ? { supervisor: { supervisorId: supervisor.supervisorId, agents: supervisor.counts(), dirtyKeys: supervisor.dirtyKeys() } } : {}),
+        ...(taskWorker ? { tasks: taskWorker.stats() } : {}),
         ...(b ? { bridge: b } : {}),
-        ...(projections ? { projections: projections.names } : {}),
+        ...(projector ? { projector: { instanceId: projector.instanceId, projections: projector.host.names } } : {}),
       };
     },
     stop,
