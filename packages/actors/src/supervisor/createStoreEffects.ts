@@ -15,8 +15,6 @@ export interface StoreEffectsDeps {
   readonly agentTypes: ReadonlyMap<string, AgentType>;
   /** Reads the last event on `agents.state.<agentId>`. */
   readonly lastStateEvent: (agentId: string) => Promise<LastStateEvent | undefined>;
-  /** Reads the agent's committed state right after `hydrateAgent` (default `store.readAll`). */
-  readonly loadState?: (agentId: string) => Promise<Record<string, unknown>>;
   /** Flushes the agent's dirty rows (default `store.flushAgent`). */
   readonly flushAgent?: (agentId: string) => Promise<FlushReport>;
   readonly onFlush?: (agentId: string, report: FlushReport, durationMs: number) => void;
@@ -49,12 +47,7 @@ export function createStoreEffects(deps: StoreEffectsDeps): Omit<AgentEffects, '
     return t;
   };
 
-  const readState = deps.loadState ?? ((agentId: string) => store.readAll(agentId));
   const flushAgent = deps.flushAgent ?? ((agentId: string) => store.flushAgent(agentId));
-
-  async function loadState(agentId: string, type: AgentType): Promise<AgentState> {
-    return Object.freeze({ ...type.initialState, ...(await readState(agentId)) });
-  }
 
   /**
    * The events after our token: a takeover (an OwnershipAcquired anywhere after `fence`; the
@@ -114,6 +107,7 @@ export function createStoreEffects(deps: StoreEffectsDeps): Omit<AgentEffects, '
         report = await store.hydrateAgent(agentId);
         try {
           fence = (await log.append(oa(), { expectedLastSubjectSeq: head })).seq;
+          store.advance(agentId, head, fence); // our own OwnershipAcquired changes no state key
         } catch (e) {
           if (!MisterSmithError.is(e, 'SEQUENCE_CONFLICT')) throw e;
         }
@@ -124,7 +118,7 @@ export function createStoreEffects(deps: StoreEffectsDeps): Omit<AgentEffects, '
         report = await store.hydrateAgent(agentId);
       }
       // Nothing stored yet (a new agent): its state is the type's initial state.
-      const state = report!.keys === 0 ? type.initialState : await loadState(agentId, type);
+      const state = report!.keys === 0 ? type.initialState : Object.freeze({ ...type.initialState, ...report!.values }) as AgentState;
       return { state, fenceSeq: fence };
     },
 

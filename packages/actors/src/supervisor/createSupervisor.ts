@@ -12,7 +12,6 @@ import type { LifecycleConfig } from '../lifecycle/lifecycleTypes.js';
 import { errorReply, okReply, parseRequest, unwrapReply } from '../rpc/rpcEnvelope.js';
 import { createAgentRegistry } from './createAgentRegistry.js';
 import { createFlushCoalescer } from './createFlushCoalescer.js';
-import { createStateLoader } from './createStateLoader.js';
 import { createStoreEffects } from './createStoreEffects.js';
 import { createTransitionPublisher } from './createTransitionPublisher.js';
 import { lastStateEvent } from './lastStateEvent.js';
@@ -79,7 +78,6 @@ export async function createSupervisor(options: SupervisorOptions): Promise<Supe
     const effects = createStoreEffects({
       supervisorId, store, leases, log, agentTypes: types,
       lastStateEvent: (agentId) => lastStateEvent(nats, topology, agentId),
-      loadState: createStateLoader(pg).load,
       flushAgent: createFlushCoalescer(store).flush,
       onFlush: (agentId, report, ms) => observer.onFlush?.(agentId, report, ms),
       onStaleOwner: (agentId, by) => {

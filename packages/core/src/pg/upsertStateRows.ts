@@ -1,5 +1,9 @@
 import { sql, type Kysely } from 'kysely';
 import { compareVersions } from '../events/EventEnvelope.js';
+import { msError } from '../errors/MisterSmithError.js';
+
+/** `schema.table` of plain identifiers: a rebuild's shadow table, or `agents.state`. */
+const TABLE = /^[a-z_][a-z0-9_]{0,62}\.[a-z_][a-z0-9_]{0,62}$/;
 import type { Database } from './schema.js';
 
 /** One row for the version-guarded upsert into `agents.state`. */
@@ -26,9 +30,12 @@ export interface UpsertReport {
  * The one way `agents.state` is written (projection, flush, rebuild): a single multi-row
  * `INSERT ... ON CONFLICT DO UPDATE ... WHERE (epoch, version) < EXCLUDED` statement, so stale,
  * duplicate or replayed writes never overwrite a newer row. Several rows for one key in a batch
- * collapse to the newest. Run it inside `frameworkTransaction` so triggers skip it.
+ * collapse to the newest. Run it inside `frameworkTransaction` (or on `pg.framework()`) so triggers
+ * skip it. `table` targets a table of the same shape, e.g. a rebuild's shadow of `agents.state`.
  */
-export async function upsertStateRows(db: Kysely<Database>, rows: readonly StateRow[]): Promise<UpsertReport> {
+export async function upsertStateRows(db: Kysely<Database>, rows: readonly StateRow[], options: { table?: string } = {}): Promise<UpsertReport> {
+  const table = options.table ?? 'agents.state';
+  if (!TABLE.test(table)) throw msError('INVALID_ARGUMENT', `invalid table name ${JSON.stringify(table)}`, { details: { table } });
   if (rows.length === 0) return { written: 0, skipped: 0 };
   const newest = new Map<string, StateRow>();
   for (const r of rows) {
@@ -43,7 +50,7 @@ export async function upsertStateRows(db: Kysely<Database>, rows: readonly State
     e: r.epoch, q: r.seq, t: r.tombstone ?? false, st: r.strategy ?? 'lww',
   })));
   const result = await sql<{ n: number }>`
-    INSERT INTO agents.state AS s (agent_id, state_key, state_value, meta, version_epoch, version, tombstone, strategy, updated_at)
+    INSERT INTO ${sql.raw(table)} AS s (agent_id, state_key, state_value, meta, version_epoch, version, tombstone, strategy, updated_at)
     SELECT a, k, v, m, e, q, t, st, now()
     FROM jsonb_to_recordset(${payload}::jsonb) AS u(a text, k text, v jsonb, m jsonb, e bigint, q bigint, t boolean, st text)
     ON CONFLICT (agent_id, state_key) DO UPDATE SET

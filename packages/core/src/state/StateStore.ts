@@ -56,6 +56,10 @@ export interface HydrateReport {
   readonly alreadyInKv: number;
   /** KV entries newer than PostgreSQL that were flushed on the way (crash recovery). */
   readonly repaired: number;
+  /** The agent's live values after hydration (deleted keys left out). */
+  readonly values: Readonly<Record<string, unknown>>;
+  /** The last sequence on `agents.state.<agentId>` the hydration read up to. */
+  readonly seq: number;
 }
 
 /** What a flush did. */
@@ -124,6 +128,12 @@ export interface StateStore extends AsyncDisposable {
   readonly dirtyCount: number;
   /** The last sequence on `agents.state.<agentId>` (0 when none): the fencing token for owners. */
   lastSequence(agentId: string): Promise<number>;
+  /**
+   * Tells the store that the events after `fromSeq` up to `toSeq` on the agent's subject change no
+   * state key (e.g. the owner's own `OwnershipAcquired`, appended with `fromSeq` expected), so its
+   * view of the agent moves forward without reading the stream. Ignored unless the view is at `fromSeq`.
+   */
+  advance(agentId: string, fromSeq: number, toSeq: number): void;
   shared(bucket: 'session' | 'agentConfig' | 'queryCache'): Promise<SharedStateBucket>;
   /** Registers a listener for resolved conflicts; returns an unsubscribe function. */
   onConflict(listener: (n: ConflictNotice) => void): () => void;

@@ -297,7 +297,9 @@ export async function createStateStore(deps: StateStoreDeps, options: StateStore
         if (outcome === 'written') hydrated++; else alreadyInKv++;
         l1.delete(kvKey);
       }));
-      return { agentId, keys: view.entries.size, hydrated, alreadyInKv, repaired: repaired.length };
+      const values: Record<string, unknown> = {};
+      for (const [key, e] of view.entries) if (!e.tombstone) values[key] = e.value;
+      return { agentId, keys: view.entries.size, hydrated, alreadyInKv, repaired: repaired.length, values, seq: view.seq };
     });
   }
 
@@ -331,6 +333,10 @@ export async function createStateStore(deps: StateStoreDeps, options: StateStore
     flush: () => wb.flush(),
     get dirtyCount() { return wb.size; },
     lastSequence: async (agentId: string) => log.headOf(stateSubject(assertAgentId(agentId))),
+    advance(agentId: string, fromSeq: number, toSeq: number) {
+      const view = views.get(agentId);
+      if (view && view.seq === fromSeq && toSeq > fromSeq) view.seq = toSeq;
+    },
     async shared(bucket: 'session' | 'agentConfig' | 'queryCache'): Promise<SharedStateBucket> {
       const spec = topology.buckets[bucket];
       if (!spec) throw msError('INVALID_ARGUMENT', `unknown shared bucket ${JSON.stringify(bucket)}: use session, agentConfig or queryCache`);

@@ -1,12 +1,11 @@
 import {
-  agentKvKey, asStateChanged, asStateEditedInSql, compareVersions, msError, upsertStateRows, writeKvForward,
+  agentKvKey, asStateChanged, asStateEditedInSql, compareVersions, msError, stateSubject, upsertStateRows, writeKvForward,
   type KvStore, type StateRow, type StrategyName,
 } from '@mister-smith/core';
 import type { Projection, ProjectionContext } from '../types/Projection.js';
 import type { ProjectionItem } from '../types/ProjectionItem.js';
 import { mapLimit } from '../util/mapLimit.js';
 import { untyped } from './untypedTables.js';
-import { upsertStateRowsInto } from './upsertStateRowsInto.js';
 
 /** Options of the agent-state projection. */
 export interface AgentStateProjectionOptions {
@@ -40,8 +39,7 @@ export function agentStateProjection(options: AgentStateProjectionOptions = {}):
     async apply(items, ctx) {
       const rows = await stateRowsOf(items, ctx);
       const physical = ctx.table(TABLE);
-      if (physical === TABLE) await upsertStateRows(ctx.trx, rows);
-      else await upsertStateRowsInto(ctx.trx, physical, rows);
+      await upsertStateRows(ctx.trx, rows, { table: physical });
       if (options.kv && ctx.mode === 'live') await writeKv(options.kv, rows, options.kvConcurrency ?? 32);
     },
   };
@@ -54,8 +52,16 @@ async function stateRowsOf(items: readonly ProjectionItem[], ctx: ProjectionCont
   for (const item of items) {
     if (item.kind !== 'event') throw item.error;
     const e = item.event;
+    const owner = (agentId: string) => {
+      // An event belongs to the agent whose subject stores it: a forged agentId, or a deeper
+      // subject, would otherwise write another agent's state.
+      if (item.subject !== stateSubject(agentId)) {
+        throw msError('MALFORMED_EVENT', `${e.type} for agent ${agentId} is stored under ${item.subject}`, { details: { subject: item.subject, agentId, seq: item.seq } });
+      }
+    };
     if (e.type === 'StateChanged') {
       const s = asStateChanged(e);
+      owner(s.agentId!);
       const del = s.data.op === 'delete';
       rows.push({
         agentId: s.agentId!, stateKey: s.data.key, value: del ? null : (s.data.value ?? null), meta: del ? null : (s.data.stored ?? null),
@@ -64,6 +70,7 @@ async function stateRowsOf(items: readonly ProjectionItem[], ctx: ProjectionCont
       strategyOf.set(keyOf(s.agentId!, s.data.key), s.data.strategy);
     } else if (e.type === 'StateEditedInSql') {
       const d = asStateEditedInSql(e).data;
+      owner(d.agent_id);
       const tombstone = d.operation === 'DELETE' || d.tombstone === true;
       const known = strategyOf.get(keyOf(d.agent_id, d.state_key));
       if (known === undefined) unresolved.push(rows.length);
