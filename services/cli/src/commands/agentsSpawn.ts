@@ -17,7 +17,7 @@ export interface AgentsSpawnOptions {
 
 /**
  * `mister-smith agents spawn --type T [--id ID] [--count N]`: registers and activates agents
- * through a running supervisor's request/reply API.
+ * through a running supervisor's request/reply API. `--json` prints an array, whatever the count.
  *
  * @example
  * const [agent] = await agentsSpawn({ type: 'counter', id: 'c1' });
@@ -35,6 +35,6 @@ export async function agentsSpawn(options: AgentsSpawnOptions, output: Output = 
     const batch = ids.slice(i, i + 16);
     spawned.push(...await Promise.all(batch.map((agentId) => callSupervisor<SpawnResult>(c, 'spawn', { agentType: options.type, ...(agentId !== undefined ? { agentId } : {}) }))));
   }
-  output.result(spawned.length === 1 ? spawned[0] : spawned, () => formatTable(['AGENT', 'TYPE', 'STATE', 'SUPERVISOR'], spawned.map((s) => [s.agentId, s.agentType, s.lifecycle, s.supervisorId])));
+  output.result(spawned, () => formatTable(['AGENT', 'TYPE', 'STATE', 'SUPERVISOR'], spawned.map((s) => [s.agentId, s.agentType, s.lifecycle, s.supervisorId])));
   return spawned;
 }

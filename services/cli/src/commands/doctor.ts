@@ -1,5 +1,5 @@
 import {
-  connectNats, createDatabase, jsApiCode, JsCodes, LIFECYCLE_STATES, loadConfig, pendingMigrations, redactUrl, buildTopology,
+  connectNats, createDatabase, jsApiCode, JsCodes, LIFECYCLE_STATES, pendingMigrations, redactUrl, buildTopology,
   type DatabaseHandle, type NatsHandle, type Topology,
 } from '@mister-smith/core';
 import { sql } from 'kysely';
@@ -150,7 +150,7 @@ async function checkDatabase(pg: DatabaseHandle, add: (c: DoctorCheck) => void):
 }
 
 async function checkProjections(deps: { nats: NatsHandle; pg: DatabaseHandle; topology: Topology }, add: (c: DoctorCheck) => void): Promise<void> {
-  const { nats, topology } = deps;
+  const { nats } = deps;
   for (const s of await readProjectionStatuses(deps)) {
     const name = `projection ${s.name}`;
     if (s.state === 'failed') { add({ check: name, status: 'fail', message: `failed: ${s.reason ?? 'no reason recorded'}`, fix: `see the projector's log; then "mister-smith projections rebuild ${s.name}"` }); continue; }

@@ -62,11 +62,15 @@ export async function eventsTail(options: EventsTailOptions = {}, output: Output
   const shutdown = waitForShutdown();
   void shutdown.reason.then(() => sub.stop());
   const result = { events: 0, malformed: 0, caughtUpAt: undefined as number | undefined };
+  // The merged marker carries the sequence of the family that caught up last; the stored events
+  // printed before it may go further, so the marker shows the highest sequence seen.
+  let highest = 0;
   try {
-    for await (const item of sub) {
-      print(item, output);
-      if (item.kind === 'event') result.events++;
-      else if (item.kind === 'malformed') result.malformed++;
+    for await (const raw of sub) {
+      const item: LogItem = raw.kind === 'caught-up' ? { kind: 'caught-up', seq: Math.max(raw.seq, highest) } : raw;
+      print(item, output, options.follow !== false);
+      if (item.kind === 'event') { result.events++; highest = Math.max(highest, item.record.seq); }
+      else if (item.kind === 'malformed') { result.malformed++; highest = Math.max(highest, item.seq); }
       else {
         result.caughtUpAt = item.seq;
         if (options.follow === false) break;
@@ -79,7 +83,7 @@ export async function eventsTail(options: EventsTailOptions = {}, output: Output
   return result;
 }
 
-function print(item: LogItem, output: Output): void {
+function print(item: LogItem, output: Output, follow: boolean): void {
   switch (item.kind) {
     case 'event': {
       const { record } = item;
@@ -94,6 +98,6 @@ function print(item: LogItem, output: Output): void {
       output.record({ type: 'malformed', seq: item.seq, subject: item.streamSubject, error: { code: item.error.code, message: item.error.message } }, `#${item.seq} MALFORMED ${item.streamSubject}: ${item.error.code}: ${item.error.message}`);
       return;
     case 'caught-up':
-      output.record({ type: 'caught-up', seq: item.seq }, `-- caught up at seq ${item.seq}; live events follow (Ctrl-C to stop) --`);
+      output.record({ type: 'caught-up', seq: item.seq }, `-- caught up at seq ${item.seq}${follow ? '; live events follow (Ctrl-C to stop)' : ''} --`);
   }
 }

@@ -24,7 +24,7 @@ export function createCliLogger(name: string, options: CliLoggerOptions): Logger
   const out = options.output;
   if (out?.interactive) {
     const stream = PinoPretty({
-      colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname', sync: true,
+      colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname', singleLine: true, sync: true,
       destination: new Writable({ write(chunk: Buffer | string, _enc, done) { out.write(chunk.toString()); done(); } }),
     });
     return pino({ name, level, redact }, stream);
