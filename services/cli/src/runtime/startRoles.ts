@@ -100,7 +100,9 @@ export async function startRoles(stack: Stack, roles: readonly Role[], options: 
 
   try {
     if (roles.includes('projector')) {
-      projector = await createProjector({ nats, pg, topology, logger: logger.child({ role: 'projector' }), registry });
+      // Given the stack (not its pool), the projector opens a pool of its own: each active
+      // projection holds a connection for its lock, which would starve the other roles.
+      projector = await createProjector({ stack, logger: logger.child({ role: 'projector' }), registry });
     }
     if (roles.includes('bridge')) {
       bridge = createBridge({ pg, nats, topology, logger: logger.child({ role: 'bridge' }), registry });
