@@ -67,7 +67,8 @@ export async function createDatabase(connectionString: string, options: { max?: 
     return frameworkDb;
   };
   let closed: Promise<void> | undefined;
-  const close = () => (closed ??= Promise.all([db.destroy(), frameworkDb?.destroy()]).then(() => undefined));
+  // kysely ends the pool only if it ran a query; end it here too so an idle handle never keeps the process alive.
+  const close = () => (closed ??= Promise.all([db.destroy(), frameworkDb?.destroy()]).then(async () => { if (!pool.ended) await pool.end(); }));
   return {
     db,
     url: redactUrl(connectionString),

@@ -40,6 +40,7 @@ export function subscribe(log: EventLog, options: SubscribeOptions = {}): Subscr
   const subs = filters.map((filter) => log.subscribe({ filter, ...(options.from ? { from: options.from } : {}) }));
   const pending: LogItem[] = [];
   let caughtUp = 0;
+  let highest = 0;
   let live = false;
   let yielded = 0;
   let stopped = false;
@@ -58,11 +59,12 @@ export function subscribe(log: EventLog, options: SubscribeOptions = {}): Subscr
     void (async () => {
       for await (const item of sub) {
         if (item.kind === 'caught-up') {
+          highest = Math.max(highest, item.seq);
           if (++caughtUp === subs.length) {
             pending.sort((a, b) => seqOf(a) - seqOf(b)).forEach(emit);
             pending.length = 0;
             live = true;
-            emit({ kind: 'caught-up', seq: Math.max(item.seq, 0) });
+            emit({ kind: 'caught-up', seq: Math.max(highest, item.seq, 0) });
           }
           continue;
         }
