@@ -95,6 +95,26 @@ export interface OutboxTable {
   published_at: Date | null;
 }
 
+/** `mister_smith.task_view`: the task projection's read model (one row per task, latest event). */
+export interface TaskViewTable {
+  task_id: string;
+  task_type: string;
+  status: string;
+  previous_status: string | null;
+  assigned_agent_id: string | null;
+  priority: number;
+  attempts: number;
+  payload: Json | null;
+  result: Json | null;
+  error: string | null;
+  metadata: Json;
+  last_event_type: string;
+  created_at: Date | null;
+  changed_at: Date;
+  version_epoch: number;
+  version_seq: number;
+}
+
 /** The typed schema kysely checks queries against. */
 export interface Database {
   'agents.registry': AgentRegistryTable;
@@ -104,4 +124,5 @@ export interface Database {
   'mister_smith.event_archive': EventArchiveTable;
   'mister_smith.dead_letters': DeadLetterTable;
   'mister_smith.outbox': OutboxTable;
+  'mister_smith.task_view': TaskViewTable;
 }
