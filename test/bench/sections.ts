@@ -7,9 +7,11 @@ import { benchState } from './benchState.js';
 /** The projection figures, with the issue's goal on the rebuild rate (>= 0.6x the slower raw baseline). */
 async function projections(env: Parameters<BenchSection['run']>[0], opts: Parameters<BenchSection['run']>[1]): Promise<BenchFigure[]> {
   const figures = await benchProjections(env, { events: opts.quick ? 5_000 : 100_000 });
+  // The raw read and upsert rates are the rebuild's baselines; the rebuild figure names the slower one.
+  const raw = figures.filter((f) => !f.baseline).map((f) => `${f.name} ${f.value} ${f.unit}`).join(', ');
   return figures
-    .filter((f) => f.name !== 'projection.rebuild.vs_slower_baseline')
-    .map((f) => (f.name === 'projection.rebuild.agent_state' ? { ...f, goal: { ratioAtLeast: 0.6 } } : f));
+    .filter((f) => f.baseline && f.name !== 'projection.rebuild.vs_slower_baseline')
+    .map((f) => ({ ...f, goal: { ratioAtLeast: 0.6 }, detail: `raw rates measured in the same run: ${raw}` }));
 }
 
 /**

@@ -32,7 +32,8 @@ export function toJsonValue(value: unknown, path = '$'): JsonValue {
 function copy(value: unknown, path: string, ancestors: Set<object>): JsonValue {
   if (value === null || typeof value === 'boolean' || typeof value === 'string') return value;
   if (typeof value === 'number') {
-    if (Number.isFinite(value)) return value;
+    // JSON has no -0: store what a round trip through JSON gives, so replicas compare equal.
+    if (Number.isFinite(value)) return Object.is(value, -0) ? 0 : value;
     throw invalid(path, 'a non-finite number');
   }
   if (typeof value !== 'object') throw invalid(path, typeof value);

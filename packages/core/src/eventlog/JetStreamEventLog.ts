@@ -7,7 +7,7 @@ import { decodeEvent, encodeEvent } from '../events/eventCodec.js';
 import type { EventEnvelope } from '../events/EventEnvelope.js';
 import type { NatsHandle } from '../nats/connectNats.js';
 import { JsCodes, classifyNatsError, isTransientNatsError, jsApiCode } from '../nats/natsErrors.js';
-import { retryTransient } from '../nats/retryTransient.js';
+import { RETRY_BUDGET_MS, retryTransient } from '../nats/retryTransient.js';
 import { AsyncQueue } from '../util/AsyncQueue.js';
 import type { AppendOptions, AppendResult, EventLog, EventSubscription, LogItem, ReadOptions } from './EventLog.js';
 
@@ -66,6 +66,7 @@ export class JetStreamEventLog implements EventLog {
     const limit = maxPayload === undefined ? this.#spec.maxMsgSize : Math.min(this.#spec.maxMsgSize, maxPayload - HEADER_ALLOWANCE);
     const payload = encodeEvent(event, limit);
     const epoch = await this.epoch();
+    const deadline = Date.now() + RETRY_BUDGET_MS;
     for (let attempt = 1; ; attempt++) {
       try {
         const h = natsHeaders();
@@ -85,13 +86,14 @@ export class JetStreamEventLog implements EventLog {
         if (jsApiCode(e) === JsCodes.maxPayload) {
           throw msError('PAYLOAD_TOO_LARGE', `event on ${event.subject} exceeds the server's maximum payload`, { cause: e });
         }
-        if (!isTransientNatsError(e) || attempt >= this.#maxAttempts) {
+        const pause = Math.min(3000, 100 * 2 ** attempt);
+        if (!isTransientNatsError(e) || attempt >= this.#maxAttempts || Date.now() + pause > deadline) {
           if (isTransientNatsError(e)) await this.#assertStreamExists();
           throw classifyNatsError(e, `append to ${event.subject}`);
         }
         // A subject no stream captures fails the same way forever; a missing stream is not transient.
         if (attempt === 2) await this.#assertStreamExists();
-        await sleep(Math.min(3000, 100 * 2 ** attempt));
+        await sleep(pause);
       }
     }
   }
