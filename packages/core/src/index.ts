@@ -73,3 +73,4 @@ export type { StateMetrics } from './observability/coreMetrics.js';
 export { subscribe } from './subscribe/subscribe.js';
 export type { SubscribeOptions, Subscription } from './subscribe/subscribe.js';
 export { retryTransient } from './nats/retryTransient.js';
+export { subjectMatcher, subjectMatches, subjectMatchesAny } from './config/subjectMatches.js';

@@ -30,7 +30,6 @@ export { createProjectionHost } from './host/createProjectionHost.js';
 export { rebuildProjection } from './rebuild/rebuildProjection.js';
 export { readCheckpoint } from './pg/checkpoints.js';
 export { shadowNameOf } from './pg/shadowTables.js';
-export { subjectMatches } from './util/subjectMatches.js';
 
 // Built-in projections
 export { agentRegistryProjection } from './projections/agentRegistryProjection.js';

@@ -5,7 +5,7 @@ import { outboxEventId, outboxMsgId } from './outboxEventId.js';
 import type { OutboxRow } from './OutboxStore.js';
 import { referenceData } from './referenceData.js';
 import { routeOutboxRow } from './routeOutboxRow.js';
-import { subjectMatches } from './subjectMatches.js';
+import { subjectMatches } from '@mister-smith/core';
 
 const row = (subject: string, payload: unknown = {}, eventType = 'StateEditedInSql'): OutboxRow => ({ id: 42, subject, eventType, payload, createdAt: new Date('2025-01-02T03:04:05.678Z') });
 const code = (f: () => unknown) => { try { f(); return undefined; } catch (e) { return MisterSmithError.is(e) ? e.code : 'not a MisterSmithError'; } };

@@ -1,6 +1,6 @@
 import { MisterSmithError, assertAgentId, assertSubject, msError, type Topology } from '@mister-smith/core';
 import type { OutboxRow } from './OutboxStore.js';
-import { subjectMatches } from './subjectMatches.js';
+import { subjectMatches } from '@mister-smith/core';
 
 /** Which of the topology's streams an outbox row is published to. */
 export type OutboxRoute = 'agentState' | 'taskExecution';

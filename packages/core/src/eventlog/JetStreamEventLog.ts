@@ -9,6 +9,7 @@ import type { NatsHandle } from '../nats/connectNats.js';
 import { JsCodes, classifyNatsError, isTransientNatsError, jsApiCode } from '../nats/natsErrors.js';
 import { RETRY_BUDGET_MS, retryTransient } from '../nats/retryTransient.js';
 import { AsyncQueue } from '../util/AsyncQueue.js';
+import { subjectMatches } from '../config/subjectMatches.js';
 import type { AppendOptions, AppendResult, EventLog, EventSubscription, LogItem, ReadOptions } from './EventLog.js';
 
 /** Options of the JetStream event log. */
@@ -199,17 +200,6 @@ export class JetStreamEventLog implements EventLog {
     }
     return classifyNatsError(e, `stream ${this.#spec.name}`);
   }
-}
-
-/** Whether `subject` matches a stream subject pattern (`*` is one token, a final `>` one or more). */
-function subjectMatches(pattern: string, subject: string): boolean {
-  const p = pattern.split('.');
-  const t = subject.split('.');
-  for (let i = 0; i < p.length; i++) {
-    if (p[i] === '>') return t.length > i;
-    if (i >= t.length || (p[i] !== '*' && p[i] !== t[i])) return false;
-  }
-  return p.length === t.length;
 }
 
 /** Room left for the headers (Nats-Msg-Id, Ms-Event-Type, traceparent, expectations) under max_payload. */

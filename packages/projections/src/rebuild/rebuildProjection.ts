@@ -1,4 +1,4 @@
-import { frameworkTransaction, MisterSmithError, msError, type DatabaseHandle, type NatsHandle, type Topology } from '@mister-smith/core';
+import { frameworkTransaction, MisterSmithError, msError, type DatabaseHandle, type NatsHandle, type Topology, subjectMatcher } from '@mister-smith/core';
 import { advisoryUnlock, projectionLockKey, tryAdvisoryLock } from '../pg/advisoryLock.js';
 import type { Checkpoint } from '../pg/checkpoints.js';
 import { recordDeadLetters, type DeadLetter } from '../pg/deadLetters.js';
@@ -12,7 +12,6 @@ import { silentLogger, type ProjectionLogger } from '../runner/ProjectionLogger.
 import type { Projection, ProjectionContext } from '../types/Projection.js';
 import type { ProjectionItem } from '../types/ProjectionItem.js';
 import type { RebuildProgress } from '../types/ProjectionStatus.js';
-import { subjectMatcher } from '../util/subjectMatches.js';
 import { archiveExtents, archiveItems } from './archiveItems.js';
 import { resetCheckpointInPlace, swapInShadow } from './swapInShadow.js';
 

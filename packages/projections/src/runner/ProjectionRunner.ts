@@ -1,4 +1,4 @@
-import { frameworkTransaction, msError, type DatabaseHandle, type NatsHandle, type Topology } from '@mister-smith/core';
+import { frameworkTransaction, msError, type DatabaseHandle, type NatsHandle, type Topology, subjectMatcher } from '@mister-smith/core';
 import { advisoryUnlock, backendPid, projectionLockKey, tryAdvisoryLock } from '../pg/advisoryLock.js';
 import { advanceCheckpoint, ensureCheckpoint, readCheckpoint, setCheckpointStatus, type Checkpoint } from '../pg/checkpoints.js';
 import type { Db } from '../pg/dbTypes.js';
@@ -10,7 +10,6 @@ import type { ProjectionItem } from '../types/ProjectionItem.js';
 import type { ProjectionState, ProjectionStatus, RebuildProgress } from '../types/ProjectionStatus.js';
 import { backoffMs } from '../util/backoff.js';
 import { sleep } from '../util/sleep.js';
-import { subjectMatcher } from '../util/subjectMatches.js';
 import { commitIsolatingPoison } from './commitIsolatingPoison.js';
 import { describeError } from './describeError.js';
 import { InterestKeeper, keeperConsumerSpec } from './InterestKeeper.js';
