@@ -105,6 +105,14 @@ export interface StateStoreOptions {
   readonly cache?: { readonly maxEntries?: number; readonly ttlMs?: number; /** Agents whose full state a writer keeps (default 10,000). */ readonly maxAgents?: number };
   /** Watch KV to invalidate L1 (default true). */
   readonly watch?: boolean;
+  /**
+   * When a write is acknowledged relative to its KV update: `await` (default) acknowledges once KV
+   * has the value too, so a reader in any process reads it right after the acknowledgement;
+   * `background` acknowledges at the commit point (the JetStream append) and updates KV right
+   * behind it, in order per key (reads in this process wait for it; other processes may read the
+   * previous value for that moment). `background` saves one round trip per write.
+   */
+  readonly kvWrite?: 'background' | 'await';
 }
 
 /**

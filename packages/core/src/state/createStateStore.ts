@@ -68,6 +68,8 @@ export async function createStateStore(deps: StateStoreDeps, options: StateStore
   const conflictListeners = new Set<(n: ConflictNotice) => void>();
   const wb = new WriteBehind(pg.framework(), { threshold: options.flushThreshold ?? 50, intervalMs: options.flushIntervalMs ?? 1000, logger, metrics });
   const defaultDurability = options.durability ?? 'jetstream';
+  const awaitKv = options.kvWrite !== 'background';
+  const pendingKv = new Map<string, Promise<void>>();
   let closed = false;
 
   const strategyOf = (key: string, choice?: StrategyName | ConflictStrategy): ConflictStrategy =>
@@ -101,6 +103,8 @@ export async function createStateStore(deps: StateStoreDeps, options: StateStore
     const kvKey = agentKvKey(agentId, key);
     const cached = l1.get(kvKey);
     if (cached) { metrics.reads.inc({ source: 'memory' }); return { ...cached, source: 'memory' }; }
+    // Read-your-writes without L1: our own KV write of this key lands before we read KV.
+    await pendingKv.get(kvKey);
     const item = await kv.get(kvKey);
     if (item) {
       const entry = decodeKvStateEntry(kvKey, item.value);
@@ -167,6 +171,22 @@ export async function createStateStore(deps: StateStoreDeps, options: StateStore
     view.seq = Math.max(view.seq, caught.lastSeq);
   }
 
+  /**
+   * The KV write after a commit runs behind the acknowledgement (the append is the commit point),
+   * chained per key so KV sees a key's versions in order. A failure is logged: the agent-state
+   * projection or the next hydration repairs KV from the stream.
+   */
+  function queueKvWrite(view: AgentView, key: string, kvKey: string, entry: KvStateEntry): Promise<void> {
+    const prev = pendingKv.get(kvKey) ?? Promise.resolve();
+    const next = prev.then(() => writeKv(view, key, kvKey, entry)).catch((e: unknown) => {
+      view.kvRevisions.delete(key);
+      logger.warn({ err: e, key: kvKey, seq: entry.seq }, 'KV write after commit failed; KV is behind until the projection or a hydration repairs it');
+    });
+    pendingKv.set(kvKey, next);
+    void next.then(() => { if (pendingKv.get(kvKey) === next) pendingKv.delete(kvKey); });
+    return next;
+  }
+
   /** KV moves forward: a direct update when the revision is known, else compare-and-set. */
   async function writeKv(view: AgentView, key: string, kvKey: string, entry: KvStateEntry): Promise<void> {
     // The event is committed already: a failover must delay the KV write, not fail the write.
@@ -223,7 +243,8 @@ export async function createStateStore(deps: StateStoreDeps, options: StateStore
           const entry: KvStateEntry = { epoch: ack.epoch, seq: ack.seq, strategy: strategy.name, value, stored: next, ...(op === 'delete' ? { tombstone: true } : {}) };
           view.seq = Math.max(view.seq, ack.seq);
           view.entries.set(key, entry);
-          await writeKv(view, key, kvKey, entry);
+          const kvWrite = queueKvWrite(view, key, kvKey, entry);
+          if (awaitKv) await kvWrite;
           l1.set(kvKey, { ...entry, source: 'memory' });
           metrics.writes.inc({ strategy: strategy.name });
           wb.add({ agentId, stateKey: key, value, meta: next, epoch: ack.epoch, seq: ack.seq, tombstone: op === 'delete', strategy: strategy.name });
@@ -347,6 +368,7 @@ export async function createStateStore(deps: StateStoreDeps, options: StateStore
     async close() {
       if (closed) return;
       closed = true;
+      await Promise.all(pendingKv.values());
       const left = await wb.close();
       if (left > 0) logger.error({ rows: left }, 'rows not flushed at close; they are in JetStream and reach PostgreSQL at the next hydration or through the agent-state projection');
       await watch?.stop();

@@ -20,6 +20,18 @@ describe('state store: read path', () => {
     await b.close();
   });
 
+  it('with kvWrite background, the writer still reads its own writes without L1, and KV catches up', async () => {
+    await using env = await startTestEnv();
+    const store = await createStateStore(env, { kvWrite: 'background', cache: { maxEntries: 0 } });
+    for (let i = 1; i <= 20; i++) {
+      await store.write('bg1', 'n', i);
+      expect(await store.read('bg1', 'n')).toBe(i);
+    }
+    await store.close(); // waits for the KV writes behind the acknowledgements
+    const kv = await env.bucket('agentState');
+    expect(JSON.parse(new TextDecoder().decode((await kv.get(agentKvKey('bg1', 'n')))!.value)).value).toBe(20);
+  });
+
   it('re-hydrates KV from PostgreSQL after the KV entry is deleted, and never resurrects a deleted key', async () => {
     await using env = await startTestEnv();
     const store = await createStateStore(env, { cache: { maxEntries: 0 } });
