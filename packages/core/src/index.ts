@@ -74,3 +74,5 @@ export { subscribe } from './subscribe/subscribe.js';
 export type { SubscribeOptions, Subscription } from './subscribe/subscribe.js';
 export { retryTransient } from './nats/retryTransient.js';
 export { subjectMatcher, subjectMatches, subjectMatchesAny } from './config/subjectMatches.js';
+export { serveMetrics } from './observability/serveMetrics.js';
+export type { MetricsServer } from './observability/serveMetrics.js';

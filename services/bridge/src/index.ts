@@ -10,5 +10,3 @@ export { referenceData } from './referenceData.js';
 export type { OutboxReference } from './referenceData.js';
 export { runBridgeService } from './main.js';
 export type { BridgeService, BridgeServiceOptions } from './main.js';
-export { serveMetrics } from './serveMetrics.js';
-export type { MetricsServer } from './serveMetrics.js';

@@ -2,7 +2,7 @@ import { loadConfig, startLocalStack, type Stack } from '@mister-smith/core';
 import { pino, type Logger } from 'pino';
 import { Registry } from 'prom-client';
 import type { Bridge, BridgeOptions } from './Bridge.js';
-import { serveMetrics, type MetricsServer } from './serveMetrics.js';
+import { serveMetrics, type MetricsServer } from '@mister-smith/core';
 import { startBridge } from './startBridge.js';
 
 /** Options of `runBridgeService`; everything has a default. */

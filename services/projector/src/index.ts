@@ -9,10 +9,8 @@ export type { ProjectorErrorBody, ProjectorReply, ProjectorRequest, ProjectorSta
 export type { ProjectorVerb } from './projectorSubjects.js';
 export type { ProjectorMetrics } from './projectorMetrics.js';
 export type { ProjectorService, ProjectorServiceOptions } from './main.js';
-export type { MetricsServer } from './serveMetrics.js';
 
 export { createProjector } from './createProjector.js';
 export { PROJECTOR_VERBS, projectorSubject } from './projectorSubjects.js';
 export { createProjectorMetrics } from './projectorMetrics.js';
 export { runProjectorService } from './main.js';
-export { serveMetrics } from './serveMetrics.js';

@@ -2,7 +2,7 @@ import { loadConfig, startLocalStack, type Stack } from '@mister-smith/core';
 import { pino, type Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { createProjector, type Projector, type ProjectorOptions } from './createProjector.js';
-import { serveMetrics, type MetricsServer } from './serveMetrics.js';
+import { serveMetrics, type MetricsServer } from '@mister-smith/core';
 import { takeOverSignals } from './takeOverSignals.js';
 
 /** Options of `runProjectorService`; everything has a default. */

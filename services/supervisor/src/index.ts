@@ -12,7 +12,5 @@ export { API_OPERATIONS, parseApiRequest } from './parseApiRequest.js';
 export type { ApiOperation, ApiRequest } from './parseApiRequest.js';
 export { supervisorMetrics } from './supervisorMetrics.js';
 export type { SupervisorMetrics } from './supervisorMetrics.js';
-export { serveMetrics } from './serveMetrics.js';
-export type { MetricsServer } from './serveMetrics.js';
 export { createTaskWorker } from './tasks/index.js';
 export type { TaskWorker, TaskWorkerOptions, TaskWorkerStats } from './tasks/index.js';

@@ -1,7 +1,7 @@
 import { assertSubjectToken, createLogger, loadConfig, startLocalStack, type Logger, type Stack } from '@mister-smith/core';
 import { Registry } from 'prom-client';
 import { createSupervisorService, type SupervisorService, type SupervisorServiceOptions } from './createSupervisorService.js';
-import { serveMetrics, type MetricsServer } from './serveMetrics.js';
+import { serveMetrics, type MetricsServer } from '@mister-smith/core';
 
 /** Options of `runSupervisorService`; everything has a default. */
 export interface RunSupervisorServiceOptions {

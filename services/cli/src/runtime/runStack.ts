@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { loadConfig, msError, startLocalStack, type Stack } from '@mister-smith/core';
-import { serveMetrics, type MetricsServer } from '@mister-smith/bridge';
+import { serveMetrics, type MetricsServer } from '@mister-smith/core';
 import type { Output } from '../cli/Output.js';
 import { readStackFile, removeStackFile, stackFilePath, writeStackFile } from '../connection/stackFile.js';
 import { createCliLogger } from './createCliLogger.js';

@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { msError } from '@mister-smith/core';
+import { msError } from '../errors/MisterSmithError.js';
 import type { Registry } from 'prom-client';
 
 /** A running `/metrics` + `/healthz` endpoint. */
@@ -10,8 +10,8 @@ export interface MetricsServer extends AsyncDisposable {
 }
 
 /**
- * Serves `registry` on `GET /metrics` and `health()` as JSON on `GET /healthz` (200 when it
- * reports `ok`, 503 otherwise). Port 0 picks a free port.
+ * Serves `registry` on `GET /metrics` and `health()` as JSON on `GET /healthz` (200 when it reports
+ * `ok`, 503 otherwise). Port 0 picks a free port.
  */
 export async function serveMetrics(registry: Registry, port: number, health: () => { ok: boolean } & Record<string, unknown>, host = '0.0.0.0'): Promise<MetricsServer> {
   const server = createServer((req, res) => {
