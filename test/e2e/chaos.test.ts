@@ -5,14 +5,15 @@
  * connections, and the bridge and projector processes are killed. At the end every acknowledged write must be
  * readable and in PostgreSQL, no row may have regressed, and the counts are printed.
  *
- * Scenarios for services that do not exist yet are `it.todo` with their names, so they can be
- * added here with the same load and the same final checks.
+ * Two supervisor processes take commands for counter agents while one is killed with SIGKILL (the
+ * other takes its agents over by lease), and after the faults every projection is rebuilt from the
+ * archive and the streams and compared with the live tables.
  */
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  buildTopology, connectNats, createDatabase, createStateStore, decodeEvent, freePort, MisterSmithError, provision,
+  buildTopology, connectNats, createDatabase, createStateStore, decodeEvent, freePort, MisterSmithError, namespacedSubject, provision,
   type DatabaseHandle, type NatsHandle, type Topology,
 } from '@mister-smith/core';
 import { testServers } from '@mister-smith/core/testing';
@@ -23,6 +24,8 @@ import { startNatsCluster, type NatsCluster } from './harness/startNatsCluster.j
 import { startServiceProcess, type ServiceProcess } from './harness/startServiceProcess.js';
 import { watchRows, type RowWatch } from './harness/watchRows.js';
 import { startWriteLoad, type LoadWriter, type WriteLoad } from './harness/writeLoad.js';
+import { startCommandLoad } from './harness/commandLoad.js';
+import { checkActiveIntervals } from './harness/activeIntervals.js';
 
 const WRITERS = 4;
 const AGENTS_PER_WRITER = 8;
@@ -31,6 +34,20 @@ const PG_DURABLE_WRITER = `w${WRITERS - 1}`;
 const SQL_AGENTS = 4;
 const bridgeScript = fileURLToPath(new URL('./harness/bridgeChild.mjs', import.meta.url));
 const projectorScript = fileURLToPath(new URL('./harness/projectorChild.mjs', import.meta.url));
+const supervisorScript = fileURLToPath(new URL('./harness/supervisorChild.mjs', import.meta.url));
+/** Counter agents commanded through the two supervisor processes. */
+const SUPERVISED_AGENTS = Array.from({ length: 20 }, (_, i) => `sv-c${i}`);
+/** AGENT_LEASES TTL of the supervisor scenario (seconds): a killed owner's agents are free after it. */
+const LEASE_TTL_SECONDS = 3;
+/** The rebuildable projections (the archives are what rebuilds read) and their tables, as compared. */
+const REBUILT: { name: string; stream: 'agentState' | 'taskExecution'; snapshot: string }[] = [
+  { name: 'agent-state', stream: 'agentState', snapshot: `SELECT agent_id, state_key, state_value::text AS value, meta::text AS meta, version_epoch::text AS epoch, version::text AS version, tombstone, strategy
+    FROM agents.state ORDER BY agent_id, state_key` },
+  { name: 'agent-registry', stream: 'agentState', snapshot: `SELECT agent_id, agent_type, status, metadata::text AS metadata, supervisor_id, last_transition_at::text AS last_transition_at,
+    last_heartbeat_at::text AS last_heartbeat_at, version_epoch::text AS epoch, version_seq::text AS seq FROM agents.registry ORDER BY agent_id` },
+  { name: 'task-view', stream: 'taskExecution', snapshot: `SELECT task_id::text AS task_id, task_type, status, previous_status, assigned_agent_id, priority, attempts, payload::text AS payload, result::text AS result, error,
+    metadata::text AS metadata, last_event_type, created_at::text AS created_at, changed_at::text AS changed_at, version_epoch::text AS epoch, version_seq::text AS seq FROM mister_smith.task_view ORDER BY task_id` },
+];
 /** Projections of the projector service that read AGENT_STATE. */
 const STATE_PROJECTIONS = ['agent-state', 'archive.agent-state'];
 
@@ -82,6 +99,8 @@ describe('chaos: 3-node NATS cluster, PostgreSQL outage, bridge and projector ki
   let bridgeStarts = 0;
   /** Two projector services: the first started holds the projections' locks, the second stands by. */
   const projectors: ServiceProcess[] = [];
+  /** The supervisor processes of the supervisor scenario. */
+  const supervisors: ServiceProcess[] = [];
   let sqlEditor: { stop(): Promise<void>; committed(): number } | undefined;
   /** Crashes: uncaught exceptions in this process (where the writers run) and bridge exits nobody asked for. */
   const crashes: string[] = [];
@@ -140,6 +159,24 @@ describe('chaos: 3-node NATS cluster, PostgreSQL outage, bridge and projector ki
   };
   const projectedUpTo = async (seq: number) => { const c = await checkpoints(); return STATE_PROJECTIONS.every((p) => (c.get(p) ?? 0) >= seq); };
   const stopBridge = async (graceMs: number) => { expectedExits.add(bridge!); return bridge!.stop(graceMs); };
+  const startSupervisor = async (id: string) => {
+    const s = await startServiceProcess({
+      name: `supervisor ${id}`, script: supervisorScript, readyMarker: 'supervisor-ready',
+      env: { ...serviceEnv(), MISTER_SMITH_SUPERVISOR_ID: id, LEASE_TTL_SECONDS: String(LEASE_TTL_SECONDS), FORWARD_TIMEOUT_MS: '2000' },
+    });
+    void s.exited.then((code) => { if (!expectedExits.has(s)) crashes.push(`${s.name} exited with ${code}: ${s.tail().split('\n').filter((l) => l.trim() && !l.startsWith('    at ')).slice(-6).join(' | ').slice(0, 1500)}`); });
+    supervisors.push(s);
+    return s;
+  };
+  /** One supervisor API request, answered by any supervisor of the namespace. */
+  const supervisorRequest = async <T>(op: string, body: unknown, timeout = 15_000): Promise<T> => {
+    const m = await admin.nc.request(namespacedSubject(namespace, `mister-smith.supervisor.${op}`), JSON.stringify(body), { timeout });
+    const r = m.json<{ ok: boolean; result?: T; error?: { code: string; message: string } }>();
+    if (!r.ok) throw new Error(`${op}: ${r.error?.code} ${r.error?.message}`);
+    return r.result!;
+  };
+  /** Stream heads the rebuildable projections must reach before their tables are compared. */
+  const rebuildHeads = async () => Object.fromEntries(await Promise.all((['agentState', 'taskExecution'] as const).map(async (k) => [k, (await admin.jsm.streams.info(topology.streams[k].name)).state.last_seq] as const)));
 
   beforeAll(async () => {
     process.on('uncaughtException', onUncaught);
@@ -180,6 +217,7 @@ describe('chaos: 3-node NATS cluster, PostgreSQL outage, bridge and projector ki
     await rows?.stop().catch(() => undefined);
     if (bridge) await stopBridge(5000).catch(() => undefined);
     for (const p of projectors) { expectedExits.add(p); await p.stop(5000).catch(() => undefined); }
+    for (const p of supervisors) { expectedExits.add(p); await p.stop(10_000).catch(() => undefined); }
     for (const w of writers) {
       await within(w.store.close(), 10_000);
       await within(w.nats.close(), 5000);
@@ -298,11 +336,103 @@ describe('chaos: 3-node NATS cluster, PostgreSQL outage, bridge and projector ki
     expect(successor).not.toBe(active);
   }, 60_000);
 
-  // Not yet here: the supervisor service as processes. The scenario runs under the same load and
-  // ends with the same final checks; start it with startServiceProcess like the bridge and the
-  // projector (a child script, killed with SIGKILL).
-  it.todo('kills a supervisor with SIGKILL: the other supervisor takes its agents over by lease, each ACTIVE in at most one place (services/supervisor, wrapping createSupervisor of @mister-smith/actors)');
-  it.todo('rebuilds every projection from the archive and the streams after the faults: tables identical to the live ones (the projector service\'s rebuild verb / rebuildProjection of @mister-smith/projections)');
+  it('kills a supervisor with SIGKILL: the other supervisor takes its agents over by lease, each ACTIVE in at most one place', async () => {
+    await restartCrashed();
+    // Every process started since beforeAll provisioned the default topology (AGENT_LEASES TTL 15 s);
+    // the scenario runs with a short lease, the bucket's TTL, set here (the supervisor processes build
+    // their topology with the same TTL). Not through provision(): it leaves the bucket stream's
+    // duplicate window (15 s, set by the server at creation) alone, and the server refuses a max_age
+    // below it ("duplicates window can not be larger then max age"), so both are updated here.
+    const leaseStream = `KV_${topology.buckets.agentLeases.bucket}`;
+    const leaseCfg = (await admin.jsm.streams.info(leaseStream)).config;
+    await admin.jsm.streams.update(leaseStream, { ...leaseCfg, max_age: LEASE_TTL_SECONDS * 1e9, duplicate_window: LEASE_TTL_SECONDS * 1e9 });
+    expect((await admin.jsm.streams.info(leaseStream)).config.max_age).toBe(LEASE_TTL_SECONDS * 1e9);
+    await startSupervisor('supA');
+    await startSupervisor('supB');
+    const spawnedIn: Record<string, number> = {};
+    for (const id of SUPERVISED_AGENTS) {
+      const r = await supervisorRequest<{ supervisorId: string }>('spawn', { type: 'counter', id });
+      spawnedIn[r.supervisorId] = (spawnedIn[r.supervisorId] ?? 0) + 1;
+    }
+    const ownersNow = async () => new Map((await supervisorRequest<{ agentId: string; supervisorId: string | null; lifecycle: string }[]>('list', { limit: 1000 }))
+      .filter((l) => SUPERVISED_AGENTS.includes(l.agentId)).map((l) => [l.agentId, l] as const));
+    const commands = startCommandLoad(admin.nc, namespacedSubject(namespace, 'mister-smith.supervisor.command'), SUPERVISED_AGENTS, { workers: 4, timeoutMs: 15_000, maxAttempts: 12, maxDurationMs: 100_000 });
+    let victim: ServiceProcess | undefined;
+    let survivor: ServiceProcess | undefined;
+    let victimAgents: string[] = [];
+    let ackedBeforeKill = 0;
+    let tookOver = false;
+    let ownersAfter = new Map<string, { supervisorId: string | null; lifecycle: string }>();
+    try {
+      expect(await eventually(() => SUPERVISED_AGENTS.every((a) => commands.acked(a) >= 3), 60_000), 'every agent acknowledged commands before the kill').toBe(true);
+      const owners = await ownersNow();
+      const bySupervisor = new Map<string, string[]>();
+      for (const [a, l] of owners) if (l.supervisorId) bySupervisor.set(l.supervisorId, [...(bySupervisor.get(l.supervisorId) ?? []), a]);
+      const [victimId, agentsOfVictim] = [...bySupervisor].sort((x, y) => y[1].length - x[1].length)[0]!;
+      victim = supervisors.find((s) => s.name === `supervisor ${victimId}`)!;
+      survivor = supervisors.find((s) => s !== victim)!;
+      victimAgents = agentsOfVictim;
+      const ackedAtKill = new Map(victimAgents.map((a) => [a, commands.acked(a)]));
+      ackedBeforeKill = commands.acked();
+      expectedExits.add(victim);
+      await victim.kill();
+      // Commands for its agents fail or wait while its leases run out (TTL), then the survivor takes them over.
+      tookOver = await eventually(() => victimAgents.every((a) => commands.acked(a) >= ackedAtKill.get(a)! + 3), 90_000);
+      ownersAfter = await ownersNow();
+    } finally {
+      await commands.stop();
+    }
+    const survivorId = survivor!.name.split(' ')[1]!;
+    const victimId = victim!.name.split(' ')[1]!;
+    // Final counter values, from the owner that holds them all now.
+    const finals = new Map<string, number>();
+    for (const a of SUPERVISED_AGENTS) finals.set(a, (await supervisorRequest<{ value: number }>('get', { agentId: a, key: 'count' })).value);
+    // A clean stop flushes every agent and publishes its last transition.
+    expectedExits.add(survivor!);
+    const survivorExit = await survivor!.stop(30_000);
+    const flushed = await eventually(async () => {
+      const rows = (await db.query<{ agent_id: string; v: number }>(`SELECT agent_id, (state_value #>> '{}')::int AS v FROM agents.state WHERE agent_id = ANY($1) AND state_key = 'count'`, [SUPERVISED_AGENTS])).rows;
+      return rows.length === SUPERVISED_AGENTS.length && rows.every((r) => r.v === finals.get(r.agent_id));
+    }, 30_000);
+
+    let acked = 0; let failedAttempts = 0; let retried = 0; let gaveUp = 0; let appliedTwice = 0; let exact = 0; let attempts = 0;
+    const problems: string[] = [];
+    for (const a of SUPERVISED_AGENTS) {
+      const t = commands.tallies.get(a)!;
+      const final = finals.get(a)!;
+      acked += t.acked; failedAttempts += t.failedAttempts; retried += t.retried; gaveUp += t.gaveUp; attempts += t.attempts;
+      appliedTwice += Math.max(0, final - t.acked);
+      // Every acknowledged increment is in the final value, each produced its own counter value (none
+      // was overwritten by a stale owner), and at most each unanswered attempt was applied on top.
+      if (final < t.acked) problems.push(`${a}: final ${final} < ${t.acked} acknowledged`);
+      if (new Set(t.ackedValues).size !== t.ackedValues.length) problems.push(`${a}: two acknowledged increments produced the same value`);
+      if (Math.max(0, ...t.ackedValues) > final) problems.push(`${a}: acknowledged value ${Math.max(...t.ackedValues)} > final ${final}`);
+      if (final > t.acked + t.failedAttempts) problems.push(`${a}: final ${final} > ${t.acked} acknowledged + ${t.failedAttempts} unanswered attempts`);
+      // Without an unanswered attempt nothing is ambiguous: exactly once.
+      if (t.failedAttempts === 0) { exact++; if (final !== t.acked) problems.push(`${a}: no failed attempt, yet final ${final} != ${t.acked} acknowledged`); }
+    }
+    const messages = await scanStream(admin, topology.streams.agentState.name, { timeoutMs: 60_000 });
+    const intervals = checkActiveIntervals(messages, namespace, SUPERVISED_AGENTS, victimId);
+    const notMoved = [...ownersAfter].filter(([, l]) => l.supervisorId !== survivorId || l.lifecycle !== 'ACTIVE').map(([a, l]) => `${a}:${l.supervisorId}/${l.lifecycle}`);
+    console.log([
+      `supervisor ${victimId} (owner of ${victimAgents.length} of ${SUPERVISED_AGENTS.length} agents; spawned ${JSON.stringify(spawnedIn)}) killed with SIGKILL after ${ackedBeforeKill} acknowledged increments; ${survivorId} took them over: ${tookOver}`,
+      `  increments: ${acked} acknowledged of ${attempts} attempts; ${failedAttempts} attempts failed ${JSON.stringify(Object.fromEntries(commands.errors))}, ${retried} commands retried with their command id, ${gaveUp} given up`,
+      `  final counters: ${[...finals.values()].reduce((n, v) => n + v, 0)} in total; ${appliedTwice} increments applied beyond the acknowledged ones (unanswered attempts applied, or applied again after the takeover lost the command-id dedup); ${exact} agents without a failed attempt, exact`,
+      `  ownership: ->ACTIVE ${JSON.stringify(intervals.activations)}, OwnershipAcquired ${JSON.stringify(intervals.ownershipAcquired)}, ${intervals.closedByTakeover} intervals of ${victimId} closed by the takeover, overlaps ${intervals.overlaps.length}, still ACTIVE at the end ${JSON.stringify(intervals.openAtEnd)}`,
+      `  ${survivorId} stopped with exit code ${survivorExit}; PostgreSQL holds every final counter: ${flushed}`,
+      ...[...commands.errorSamples].map(([c, m]) => `  ${c}: ${m}`),
+    ].join('\n'));
+    expect(tookOver).toBe(true);
+    expect(notMoved).toEqual([]);
+    expect(problems).toEqual([]);
+    expect(gaveUp).toBe(0);
+    expect(intervals.overlaps).toEqual([]);
+    expect(intervals.closedByTakeover).toBe(victimAgents.length);
+    expect(intervals.ownershipAcquired[survivorId] ?? 0).toBeGreaterThanOrEqual(victimAgents.length);
+    expect(intervals.openAtEnd).toEqual({});
+    expect(survivorExit).toBe(0);
+    expect(flushed).toBe(true);
+  }, 180_000);
 
   it('loses no acknowledged write: each is readable in KV and in PostgreSQL after the final flush and hydration, no row regressed, nothing stored twice', async () => {
     await load!.stop();
@@ -423,6 +553,71 @@ describe('chaos: 3-node NATS cluster, PostgreSQL outage, bridge and projector ki
     expect(Number(archive.distinct_seqs)).toBe(storedAtStop);
     expect(projectionDeadLetters).toBe(0);
   }, 90_000);
+
+  it('rebuilds every projection from the archive and the streams after the faults: tables identical to the live ones', async () => {
+    // Tasks, so the task view has rows: inserted and moved on in SQL, published by the bridge to
+    // TASK_EXECUTION (interest retention: the rebuild reads what the stream no longer holds from the archive).
+    await db.query(`INSERT INTO tasks.queue (task_type, priority, payload) SELECT 'chaos', g % 3, jsonb_build_object('n', g) FROM generate_series(1, 12) AS g`);
+    await db.query(`UPDATE tasks.queue SET status = 'running', assigned_agent_id = 'sv-c0', attempts = 1 WHERE (payload->>'n')::int <= 8`);
+    await db.query(`UPDATE tasks.queue SET status = 'completed', result = '{"ok":true}' WHERE (payload->>'n')::int <= 4`);
+    await restartCrashed();
+    const outboxDrained = await eventually(async () => Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM mister_smith.outbox WHERE published_at IS NULL')).rows[0]!.n) === 0, 30_000);
+    const taskViewLikeQueue = await eventually(async () => Number((await db.query<{ n: string }>(
+      'SELECT count(*) AS n FROM tasks.queue q JOIN mister_smith.task_view v USING (task_id) WHERE v.status = q.status')).rows[0]!.n) === 12, 30_000);
+    const checkpointOf = async () => new Map((await db.query<{ projection: string; seq: string }>(
+      'SELECT projection, seq::text AS seq FROM mister_smith.projection_checkpoints WHERE projection = ANY($1)', [REBUILT.map((p) => p.name)])).rows.map((r) => [r.projection, Number(r.seq)]));
+    const caughtUp = async () => {
+      const heads = await rebuildHeads();
+      return eventually(async () => { const c = await checkpointOf(); return REBUILT.every((p) => (c.get(p.name) ?? 0) >= heads[p.stream]!); }, 60_000);
+    };
+    const liveCaughtUp = await caughtUp();
+    const live = new Map<string, unknown[]>();
+    for (const p of REBUILT) live.set(p.name, (await db.query(p.snapshot)).rows);
+    const reports: string[] = [];
+    const failures: string[] = [];
+    for (const p of REBUILT) {
+      try {
+        const m = await admin.nc.request(projectorSubject(namespace, 'rebuild'), JSON.stringify({ name: p.name }), { timeout: 90_000 });
+        const r = m.json<{ ok: boolean; instance: string; result?: { mode: string; events: number; fromArchive: number; fromStream: number; deadLettered: number; contiguous: boolean; checkpoint: number }; error?: { code: string; message: string } }>();
+        if (!r.ok) { failures.push(`${p.name}: ${r.error?.code} ${r.error?.message}`); continue; }
+        const x = r.result!;
+        reports.push(`${p.name} on ${r.instance}: ${x.mode}, ${x.events} events (${x.fromArchive} from the archive, ${x.fromStream} from the stream) to seq ${x.checkpoint}, contiguous ${x.contiguous}, ${x.deadLettered} dead-lettered`);
+        if (!x.contiguous || x.deadLettered > 0) failures.push(`${p.name}: contiguous ${x.contiguous}, ${x.deadLettered} dead-lettered`);
+      } catch (e) {
+        failures.push(`${p.name}: ${(e as Error).message}`);
+      }
+    }
+    const rebuiltCaughtUp = await caughtUp();
+    const differences: Record<string, { live: number; rebuilt: number; onlyLive: string[]; onlyRebuilt: string[] }> = {};
+    const sizes: string[] = [];
+    for (const p of REBUILT) {
+      const before = live.get(p.name)!.map((r) => JSON.stringify(r));
+      const after = (await db.query(p.snapshot)).rows.map((r) => JSON.stringify(r));
+      sizes.push(`${p.name} ${before.length} rows`);
+      const a = new Set(after);
+      const b = new Set(before);
+      const onlyLive = before.filter((r) => !a.has(r));
+      const onlyRebuilt = after.filter((r) => !b.has(r));
+      if (onlyLive.length > 0 || onlyRebuilt.length > 0 || JSON.stringify(before) !== JSON.stringify(after)) {
+        differences[p.name] = { live: before.length, rebuilt: after.length, onlyLive: onlyLive.slice(0, 5), onlyRebuilt: onlyRebuilt.slice(0, 5) };
+      }
+    }
+    console.log([
+      `rebuild after the faults (outbox drained: ${outboxDrained}, task view like tasks.queue: ${taskViewLikeQueue}, live projections at the stream heads: ${liveCaughtUp}, again after the rebuilds: ${rebuiltCaughtUp}): ${sizes.join(', ')}`,
+      ...reports.map((r) => `  ${r}`),
+      ...failures.map((f) => `  FAILED ${f}`),
+      `  tables identical to the live ones: ${Object.keys(differences).length === 0 ? 'all' : `not ${Object.keys(differences).join(', ')}`}`,
+    ].join('\n'));
+    expect(outboxDrained).toBe(true);
+    expect(taskViewLikeQueue).toBe(true);
+    expect(liveCaughtUp).toBe(true);
+    expect(failures).toEqual([]);
+    expect(rebuiltCaughtUp).toBe(true);
+    expect(differences).toEqual({});
+    expect(live.get('agent-state')!.length).toBeGreaterThan(WRITERS * AGENTS_PER_WRITER);
+    expect(live.get('agent-registry')!.length).toBeGreaterThanOrEqual(SUPERVISED_AGENTS.length);
+    expect(live.get('task-view')!.length).toBe(12);
+  }, 150_000);
 
   it('no process crashed: no uncaught exception in the writers\' process, no bridge exit nobody asked for', () => {
     console.log(`crashes: ${crashes.length}${crashes.length ? `\n  ${[...new Set(crashes)].slice(0, 5).join('\n  ')}` : ''}`);
