@@ -1,4 +1,4 @@
-import { frameworkTransaction, upsertStateRows, type StateRow } from '@mister-smith/core';
+import { upsertStateRows, type StateRow } from '@mister-smith/core';
 import type { TestEnv } from '@mister-smith/core/testing';
 import pg from 'pg';
 import type { BenchFigure, BenchOptions } from './BenchFigure.js';
@@ -9,8 +9,8 @@ import { runInterleaved } from './runInterleaved.js';
 const RAW_NAMES = { values: 'raw multi-row VALUES upsert', unnest: 'raw unnest upsert', recordset: 'raw jsonb_to_recordset upsert' } as const;
 
 /**
- * Rows/s of the store's write-behind flush (`upsertStateRows` in `frameworkTransaction`, one
- * transaction per batch, as `WriteBehind` runs it) next to the best raw batched upsert (multi-row
+ * Rows/s of the store's write-behind flush (`upsertStateRows` as one statement on the framework pool, as `WriteBehind` runs it, one
+ * statement per batch) next to the best raw batched upsert (multi-row
  * VALUES, unnest arrays or one JSON parameter; one autocommit statement per batch) and next to
  * the seed's one-statement-per-row flush, at the seed's threshold (50 rows) and at 500 rows.
  */
@@ -38,7 +38,7 @@ export async function benchStateFlush(env: TestEnv, opts: BenchOptions): Promise
         return { ops: rows.length, seconds: (performance.now() - t0) / 1000 };
       };
       const r = await runInterleaved(rounds, {
-        store: window('store', batchRows, (b) => frameworkTransaction(env.pg.db, (trx) => upsertStateRows(trx, b))),
+        store: window('store', batchRows, (b) => upsertStateRows(env.pg.framework(), b)),
         values: window('values', batchRows, (b) => rawUpserts.values(client, b)),
         unnest: window('unnest', batchRows, (b) => rawUpserts.unnest(client, b)),
         recordset: window('recordset', batchRows, (b) => rawUpserts.recordset(client, b)),
