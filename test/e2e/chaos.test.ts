@@ -413,12 +413,23 @@ describe('chaos: 3-node NATS cluster, PostgreSQL outage, bridge and projector ki
     }
     const messages = await scanStream(admin, topology.streams.agentState.name, { timeoutMs: 60_000 });
     const intervals = checkActiveIntervals(messages, namespace, SUPERVISED_AGENTS, victimId);
+    // The same (agent, key, value) appended twice as StateChanged: the final test counts these stream-wide.
+    const seen = new Map<string, number[]>();
+    for (const m of messages) {
+      if (!m.subject.startsWith(`${namespace}.agents.state.sv-`)) continue;
+      const e = decodeEvent(m.data) as { type: string; agentId?: string; data: { key?: string; value?: unknown } };
+      if (e.type !== 'StateChanged') continue;
+      const k = `${e.agentId}.${e.data.key}=${JSON.stringify(e.data.value)}`;
+      seen.set(k, [...(seen.get(k) ?? []), m.seq]);
+    }
+    const twice = [...seen].filter(([, seqs]) => seqs.length > 1);
     const notMoved = [...ownersAfter].filter(([, l]) => l.supervisorId !== survivorId || l.lifecycle !== 'ACTIVE').map(([a, l]) => `${a}:${l.supervisorId}/${l.lifecycle}`);
     console.log([
       `supervisor ${victimId} (owner of ${victimAgents.length} of ${SUPERVISED_AGENTS.length} agents; spawned ${JSON.stringify(spawnedIn)}) killed with SIGKILL after ${ackedBeforeKill} acknowledged increments; ${survivorId} took them over: ${tookOver}`,
       `  increments: ${acked} acknowledged of ${attempts} attempts; ${failedAttempts} attempts failed ${JSON.stringify(Object.fromEntries(commands.errors))}, ${retried} commands retried with their command id, ${gaveUp} given up`,
       `  final counters: ${[...finals.values()].reduce((n, v) => n + v, 0)} in total; ${appliedTwice} increments applied beyond the acknowledged ones (unanswered attempts applied, or applied again after the takeover lost the command-id dedup); ${exact} agents without a failed attempt, exact`,
       `  ownership: ->ACTIVE ${JSON.stringify(intervals.activations)}, OwnershipAcquired ${JSON.stringify(intervals.ownershipAcquired)}, ${intervals.closedByTakeover} intervals of ${victimId} closed by the takeover, overlaps ${intervals.overlaps.length}, still ACTIVE at the end ${JSON.stringify(intervals.openAtEnd)}`,
+      `  StateChanged of these agents appended twice with the same value: ${twice.length}${twice.length ? ` (${twice.slice(0, 5).map(([k, q]) => `${k} at ${q.join('/')}`).join(', ')})` : ''}`,
       `  ${survivorId} stopped with exit code ${survivorExit}; PostgreSQL holds every final counter: ${flushed}`,
       ...[...commands.errorSamples].map(([c, m]) => `  ${c}: ${m}`),
     ].join('\n'));
@@ -561,6 +572,25 @@ describe('chaos: 3-node NATS cluster, PostgreSQL outage, bridge and projector ki
     await db.query(`UPDATE tasks.queue SET status = 'running', assigned_agent_id = 'sv-c0', attempts = 1 WHERE (payload->>'n')::int <= 8`);
     await db.query(`UPDATE tasks.queue SET status = 'completed', result = '{"ok":true}' WHERE (payload->>'n')::int <= 4`);
     await restartCrashed();
+    // The archive of AGENT_STATE paused, then more writes: the rebuild of the agent-state projections
+    // reads the archive up to where it stopped and the rest from the stream.
+    const projectorCall = async (verb: 'pause' | 'resume', name: string) => {
+      const r = (await admin.nc.request(projectorSubject(namespace, verb), JSON.stringify({ name }), { timeout: 20_000 })).json<{ ok: boolean; error?: { code: string; message: string } }>();
+      if (!r.ok) throw new Error(`${verb} ${name}: ${r.error?.code} ${r.error?.message}`);
+    };
+    await projectorCall('pause', 'archive.agent-state');
+    let tailWrites = 0;
+    try {
+      const tail = await createStateStore({ nats: admin, pg: db.pg, topology }, { writerId: 'rebuild-tail', watch: false });
+      try {
+        for (let i = 1; i <= 30; i++) { await tail.write(`tail-a${i % 3}`, 'n', i); tailWrites++; }
+      } finally {
+        await tail.close();
+      }
+    } catch (e) {
+      await projectorCall('resume', 'archive.agent-state');
+      throw e;
+    }
     const outboxDrained = await eventually(async () => Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM mister_smith.outbox WHERE published_at IS NULL')).rows[0]!.n) === 0, 30_000);
     const taskViewLikeQueue = await eventually(async () => Number((await db.query<{ n: string }>(
       'SELECT count(*) AS n FROM tasks.queue q JOIN mister_smith.task_view v USING (task_id) WHERE v.status = q.status')).rows[0]!.n) === 12, 30_000);
@@ -575,6 +605,7 @@ describe('chaos: 3-node NATS cluster, PostgreSQL outage, bridge and projector ki
     for (const p of REBUILT) live.set(p.name, (await db.query(p.snapshot)).rows);
     const reports: string[] = [];
     const failures: string[] = [];
+    let fromStream = 0;
     for (const p of REBUILT) {
       try {
         const m = await admin.nc.request(projectorSubject(namespace, 'rebuild'), JSON.stringify({ name: p.name }), { timeout: 90_000 });
@@ -582,11 +613,13 @@ describe('chaos: 3-node NATS cluster, PostgreSQL outage, bridge and projector ki
         if (!r.ok) { failures.push(`${p.name}: ${r.error?.code} ${r.error?.message}`); continue; }
         const x = r.result!;
         reports.push(`${p.name} on ${r.instance}: ${x.mode}, ${x.events} events (${x.fromArchive} from the archive, ${x.fromStream} from the stream) to seq ${x.checkpoint}, contiguous ${x.contiguous}, ${x.deadLettered} dead-lettered`);
+        if (p.stream === 'agentState') fromStream += x.fromStream;
         if (!x.contiguous || x.deadLettered > 0) failures.push(`${p.name}: contiguous ${x.contiguous}, ${x.deadLettered} dead-lettered`);
       } catch (e) {
         failures.push(`${p.name}: ${(e as Error).message}`);
       }
     }
+    await projectorCall('resume', 'archive.agent-state');
     const rebuiltCaughtUp = await caughtUp();
     const differences: Record<string, { live: number; rebuilt: number; onlyLive: string[]; onlyRebuilt: string[] }> = {};
     const sizes: string[] = [];
@@ -603,7 +636,7 @@ describe('chaos: 3-node NATS cluster, PostgreSQL outage, bridge and projector ki
       }
     }
     console.log([
-      `rebuild after the faults (outbox drained: ${outboxDrained}, task view like tasks.queue: ${taskViewLikeQueue}, live projections at the stream heads: ${liveCaughtUp}, again after the rebuilds: ${rebuiltCaughtUp}): ${sizes.join(', ')}`,
+      `rebuild after the faults and ${tailWrites} writes while the AGENT_STATE archive was paused (outbox drained: ${outboxDrained}, task view like tasks.queue: ${taskViewLikeQueue}, live projections at the stream heads: ${liveCaughtUp}, again after the rebuilds: ${rebuiltCaughtUp}): ${sizes.join(', ')}`,
       ...reports.map((r) => `  ${r}`),
       ...failures.map((f) => `  FAILED ${f}`),
       `  tables identical to the live ones: ${Object.keys(differences).length === 0 ? 'all' : `not ${Object.keys(differences).join(', ')}`}`,
@@ -614,6 +647,9 @@ describe('chaos: 3-node NATS cluster, PostgreSQL outage, bridge and projector ki
     expect(failures).toEqual([]);
     expect(rebuiltCaughtUp).toBe(true);
     expect(differences).toEqual({});
+    expect(tailWrites).toBe(30);
+    // The agent-state projections were rebuilt from the archive and from the stream past its end.
+    expect(fromStream).toBeGreaterThanOrEqual(2 * tailWrites);
     expect(live.get('agent-state')!.length).toBeGreaterThan(WRITERS * AGENTS_PER_WRITER);
     expect(live.get('agent-registry')!.length).toBeGreaterThanOrEqual(SUPERVISED_AGENTS.length);
     expect(live.get('task-view')!.length).toBe(12);
