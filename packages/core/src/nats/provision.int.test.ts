@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { MisterSmithError } from '../errors/MisterSmithError.js';
 import { startTestEnv, type TestEnv } from '../testing/index.js';
 import { provision } from './provision.js';
+import { buildTopology } from '../config/topology.js';
 
 /** Every stream and durable consumer a namespace's topology should have on the server. */
 function expectedResources(env: TestEnv) {
@@ -20,6 +21,17 @@ async function errorOf(p: Promise<unknown>): Promise<unknown> {
 }
 
 describe('provision', () => {
+  it('lowers a bucket TTL in place (the lease duration), duplicate window included', async () => {
+    await using env = await startTestEnv({ leaseTtlSeconds: 15, migrate: false });
+    const shorter = buildTopology({ namespace: env.namespace, profile: 'test', leaseTtlSeconds: 3 });
+    const r = await provision(env.nats, shorter);
+    const name = `KV_${shorter.buckets.agentLeases.bucket}`;
+    expect(r.updated.map((u) => u.name)).toEqual([name]);
+    const info = await env.nats.jsm.streams.info(name);
+    expect(info.config.max_age).toBe(nanos(3000));
+    expect(info.config.duplicate_window).toBe(nanos(3000));
+  });
+
   it('creates every stream, bucket and consumer on the first run and changes nothing on the second', async () => {
     await using env = await startTestEnv({ provision: false, migrate: false });
     const want = expectedResources(env);

@@ -38,6 +38,9 @@ export function bucketStreamConfigOf(spec: BucketSpec, gates: FeatureGates): Par
     storage: spec.storage as StreamConfig['storage'],
     num_replicas: spec.replicas,
     max_age: nanos(spec.ttlSeconds * 1000),
+    // The server refuses a duplicate window longer than max_age, and keeps the one it chose at
+    // creation: send it, so lowering a bucket's TTL (e.g. the lease duration) is an update.
+    ...(spec.ttlSeconds > 0 ? { duplicate_window: nanos(Math.min(spec.ttlSeconds, 120) * 1000) } : {}),
     discard: 'new' as StreamConfig['discard'],
     allow_rollup_hdrs: true,
     deny_delete: true,

@@ -239,7 +239,19 @@ export async function createStateStore(deps: StateStoreDeps, options: StateStore
           { ...(opts.correlationId ? { correlationId: opts.correlationId } : {}), ...(opts.causationId ? { causationId: opts.causationId } : {}), ...(opts.traceparent ? { traceparent: opts.traceparent } : {}) });
         const expected = fenced ? opts.expectedLastSeq! : view.seq;
         try {
-          const ack = await log.append(event, { expectedLastSubjectSeq: expected });
+          let ack: { epoch: number; seq: number };
+          try {
+            ack = await log.append(event, { expectedLastSubjectSeq: expected });
+          } catch (e) {
+            // A retry inside append may meet its own first attempt, which landed although its ack
+            // was lost (a timeout): then this very event is the newest for the key, and appending
+            // another would store the value twice.
+            if (!MisterSmithError.is(e, 'SEQUENCE_CONFLICT')) throw e;
+            await catchUp(agentId, view);
+            const mine = view.entries.get(key) as RecoveredEntry | undefined;
+            if (mine?.eventId !== event.id) throw e;
+            ack = { epoch: mine.epoch, seq: mine.seq };
+          }
           const entry: KvStateEntry = { epoch: ack.epoch, seq: ack.seq, strategy: strategy.name, value, stored: next, ...(op === 'delete' ? { tombstone: true } : {}) };
           view.seq = Math.max(view.seq, ack.seq);
           view.entries.set(key, entry);

@@ -5,6 +5,8 @@ import { asStateChanged, asStateEditedInSql, stateSubject } from './stateEvents.
 /** A state entry recovered from the stream, with who wrote it. */
 export interface RecoveredEntry extends KvStateEntry {
   readonly writer?: string;
+  /** Id of the event that produced it (to recognise one's own append that timed out but landed). */
+  readonly eventId?: string;
 }
 
 /**
@@ -25,7 +27,7 @@ export async function recoverFromStream(log: JetStreamEventLog, agentId: string,
       if (event.type === 'StateChanged') {
         const e = asStateChanged(event);
         if (e.agentId !== agentId) continue; // an event naming another agent does not belong here
-        latest.set(e.data.key, { epoch, seq, strategy: e.data.strategy, value: e.data.value, stored: e.data.stored, writer: e.data.writer, ...(e.data.op === 'delete' ? { tombstone: true } : {}) });
+        latest.set(e.data.key, { epoch, seq, strategy: e.data.strategy, value: e.data.value, stored: e.data.stored, writer: e.data.writer, eventId: e.id, ...(e.data.op === 'delete' ? { tombstone: true } : {}) });
       } else if (event.type === 'StateEditedInSql') {
         const e = asStateEditedInSql(event);
         if (e.data.agent_id !== agentId) continue;
