@@ -76,3 +76,5 @@ export { retryTransient } from './nats/retryTransient.js';
 export { subjectMatcher, subjectMatches, subjectMatchesAny } from './config/subjectMatches.js';
 export { serveMetrics } from './observability/serveMetrics.js';
 export type { MetricsServer } from './observability/serveMetrics.js';
+export { runService } from './service/runService.js';
+export type { RoleContext, RunningRole, ServiceProcessOptions, StartedRole } from './service/runService.js';

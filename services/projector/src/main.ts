@@ -1,20 +1,8 @@
-import { loadConfig, startLocalStack, type Stack } from '@mister-smith/core';
-import { pino, type Logger } from 'pino';
-import { Registry } from 'prom-client';
+import { runService, type ServiceProcessOptions, type Stack } from '@mister-smith/core';
 import { createProjector, type Projector, type ProjectorOptions } from './createProjector.js';
-import { serveMetrics, type MetricsServer } from '@mister-smith/core';
-import { takeOverSignals } from './takeOverSignals.js';
 
 /** Options of `runProjectorService`; everything has a default. */
-export interface ProjectorServiceOptions {
-  /** Environment the configuration is read from (`loadConfig`). Default `process.env`. */
-  readonly env?: Readonly<Record<string, string | undefined>>;
-  readonly logger?: Logger;
-  /** Stop cleanly on SIGTERM and SIGINT. Default true. */
-  readonly handleSignals?: boolean;
-  /** Stop when this signal aborts. */
-  readonly signal?: AbortSignal;
-  /** Projector settings (projections, runner tuning, instance id). */
+export interface ProjectorServiceOptions extends ServiceProcessOptions {
   readonly projector?: Omit<ProjectorOptions, 'stack' | 'nats' | 'pg' | 'topology' | 'logger' | 'registry'>;
 }
 
@@ -40,54 +28,16 @@ export interface ProjectorService extends AsyncDisposable {
  * await service.done; // until SIGTERM
  */
 export async function runProjectorService(options: ProjectorServiceOptions = {}): Promise<ProjectorService> {
-  const config = loadConfig(options.env ?? process.env);
-  const logger = options.logger ?? pino({ name: 'mister-smith-projector' });
-  const stack = await startLocalStack({ config, onProgress: (m) => logger.info(m) });
-  let projector: Projector | undefined;
-  let metrics: MetricsServer | undefined;
-  try {
-    const registry = new Registry();
-    projector = await createProjector({ ...options.projector, stack, logger, registry });
-    const p = projector;
-    if (config.metricsPort !== undefined) {
-      metrics = await serveMetrics(registry, config.metricsPort, () => {
+  const r = await runService<Projector>('mister-smith-projector', options, async ({ stack, registry, logger }) => {
+    const p = await createProjector({ ...options.projector, stack, logger, registry });
+    return {
+      value: p,
+      stop: () => p.stop(),
+      health: () => {
         const states = p.host.names.map((n) => ({ name: n, state: p.host.runner(n).state, active: p.host.runner(n).active }));
-        return { ok: states.every((s) => s.state !== 'failed' && s.state !== 'stopped'), instance: p.instanceId, projections: states };
-      });
-      logger.info({ url: metrics.url }, 'serving /metrics and /healthz');
-    }
-  } catch (e) {
-    await projector?.stop();
-    await stack.close();
-    throw e;
-  }
-  const running = projector;
-  const server = metrics;
-  let resolveDone!: () => void;
-  const done = new Promise<void>((r) => { resolveDone = r; });
-  const onSignal = (signal: NodeJS.Signals) => {
-    logger.info({ signal }, 'stopping the projector');
-    stop().catch((e: unknown) => {
-      logger.error({ err: e }, 'the projector did not stop cleanly');
-      process.exitCode = 1;
-    });
-  };
-  const onAbort = () => onSignal('SIGTERM');
-  let stopping: Promise<void> | undefined;
-  let restoreSignals = () => undefined as void;
-  const stop = () => (stopping ??= (async () => {
-    options.signal?.removeEventListener('abort', onAbort);
-    try {
-      await running.stop();
-      await server?.close();
-    } finally {
-      await stack.close();
-      restoreSignals();
-      resolveDone();
-    }
-  })());
-  if (options.handleSignals !== false) restoreSignals = takeOverSignals(onSignal);
-  if (options.signal?.aborted) void stop();
-  else options.signal?.addEventListener('abort', onAbort, { once: true });
-  return { projector: running, stack, metricsUrl: server?.url, done, stop, [Symbol.asyncDispose]: stop };
+        return { ok: states.every((st) => st.state !== 'failed' && st.state !== 'stopped'), instance: p.instanceId, projections: states };
+      },
+    };
+  });
+  return { projector: r.value, stack: r.stack, metricsUrl: r.metricsUrl, done: r.done, stop: r.stop, [Symbol.asyncDispose]: r.stop };
 }
