@@ -41,7 +41,11 @@ export async function startLocalNats(options: LocalNatsOptions): Promise<LocalNa
   // A config file may set jetstream { store_dir } itself; nats-server refuses it given twice.
   const hasConfig = (options.args ?? []).some((a) => a === '-c' || a === '--config');
   const args = ['-js', '-a', '127.0.0.1', '-p', String(port), ...(hasConfig ? [] : ['-sd', dataDir]), ...(options.args ?? [])];
-  const child = spawn(options.binary ?? 'nats-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Its own process group: a Ctrl-C in the terminal reaches only our process, which stops the
+  // server after its own shutdown (which still needs NATS). An exit hook covers a crash of ours.
+  const child = spawn(options.binary ?? 'nats-server', args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  const onExit = () => { child.kill('SIGTERM'); };
+  process.on('exit', onExit);
   let log = '';
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => { child.kill('SIGKILL'); reject(msError('TIMEOUT', `nats-server did not become ready within ${options.readyTimeoutMs ?? 10000} ms: ${log.slice(-500)}`)); }, options.readyTimeoutMs ?? 10_000);
@@ -56,6 +60,7 @@ export async function startLocalNats(options: LocalNatsOptions): Promise<LocalNa
     });
   });
   child.removeAllListeners('exit');
+  child.once('exit', () => process.off('exit', onExit));
   child.stderr?.removeAllListeners('data');
   child.stderr?.resume();
   return handle(child, port, dataDir, options.ephemeral ?? false);
