@@ -45,7 +45,10 @@ function copy(value: unknown, path: string, ancestors: Set<object>): JsonValue {
     }
     if (!isPlainObject(value)) throw invalid(path, 'a class instance');
     const out: Record<string, JsonValue> = {};
-    for (const [key, item] of Object.entries(value)) out[key] = copy(item, `${path}.${key}`, ancestors);
+    for (const [key, item] of Object.entries(value)) {
+      // defineProperty, not assignment: a "__proto__" key from JSON.parse is data, not the prototype.
+      Object.defineProperty(out, key, { value: copy(item, `${path}.${key}`, ancestors), enumerable: true, writable: true, configurable: true });
+    }
     return Object.freeze(out);
   } finally {
     ancestors.delete(value);
