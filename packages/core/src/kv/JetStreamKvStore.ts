@@ -119,7 +119,7 @@ export class JetStreamKvStore implements KvStore {
       const next = await resolve(current);
       if (next === undefined) return { written: false, revision: current?.revision, attempts: attempt };
       try {
-        const revision = current ? await this.update(key, next, current.revision) : await this.#createOrRevive(key, next);
+        const revision = current ? await this.update(key, next, current.revision) : await this.create(key, next); // create also succeeds over a delete marker (nats.js handles it)
         return { written: true, revision, attempts: attempt };
       } catch (e) {
         if (!MisterSmithError.is(e, 'REVISION_CONFLICT')) throw e;
@@ -129,11 +129,6 @@ export class JetStreamKvStore implements KvStore {
       }
     }
     throw msError('RETRIES_EXHAUSTED', `compare-and-set on ${this.bucket}/${key} lost ${maxAttempts} races in a row`, { cause: lastError, details: { key, attempts: maxAttempts } });
-  }
-
-  /** `create` also succeeds over a delete marker; nats.js handles that case inside `create`. */
-  #createOrRevive(key: string, value: KvPayload): Promise<number> {
-    return this.create(key, value);
   }
 
   #payload(key: string, value: KvPayload): Uint8Array {
