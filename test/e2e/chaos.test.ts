@@ -13,9 +13,10 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  buildTopology, connectNats, createDatabase, createStateStore, decodeEvent, freePort, MisterSmithError, namespacedSubject, provision,
+  buildTopology, connectNats, createDatabase, createStateStore, decodeEvent, MisterSmithError, namespacedSubject, provision,
   type DatabaseHandle, type NatsHandle, type Topology,
 } from '@mister-smith/core';
+import { freePort } from '@mister-smith/core/embedded';
 import { testServers } from '@mister-smith/core/testing';
 import { projectorSubject } from '@mister-smith/projector';
 import { createTestDatabase, type TestDatabase } from './harness/createTestDatabase.js';

@@ -39,12 +39,7 @@ export type { Database, AgentRegistryTable, AgentStateTable, TaskQueueTable, Che
 export { upsertStateRows } from './pg/upsertStateRows.js';
 export type { StateRow, UpsertReport } from './pg/upsertStateRows.js';
 
-export { freePort } from './embedded/freePort.js';
-export { startLocalNats } from './embedded/startLocalNats.js';
-export type { LocalNats, LocalNatsOptions } from './embedded/startLocalNats.js';
-export { startLocalPostgres } from './embedded/startLocalPostgres.js';
-export type { LocalPostgres, LocalPostgresOptions } from './embedded/startLocalPostgres.js';
-export { startLocalStack } from './embedded/startLocalStack.js';
+// Embedded servers live on the `@mister-smith/core/embedded` subpath; the stack type is shared.
 export type { Stack, StartStackOptions } from './embedded/startLocalStack.js';
 
 export { AsyncQueue } from './util/AsyncQueue.js';

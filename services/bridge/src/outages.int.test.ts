@@ -1,7 +1,8 @@
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { JetStreamEventLog, buildTopology, connectNats, createDatabase, migrateToLatest, provision, startLocalNats, startLocalPostgres } from '@mister-smith/core';
+import { JetStreamEventLog, buildTopology, connectNats, createDatabase, migrateToLatest, provision } from '@mister-smith/core';
+import { startLocalNats, startLocalPostgres } from '@mister-smith/core/embedded';
 import { startTestEnv } from '@mister-smith/core/testing';
 import { describe, expect, it, vi } from 'vitest';
 import { startBridge } from './startBridge.js';

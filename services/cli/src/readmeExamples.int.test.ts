@@ -7,7 +7,8 @@
 import { startTestEnv, type TestEnv } from '@mister-smith/core/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { counterAgent, createSupervisor } from '@mister-smith/actors';
-import { startLocalStack, subscribe } from '@mister-smith/core';
+import { subscribe } from '@mister-smith/core';
+import { startLocalStack } from '@mister-smith/core/embedded';
 import { agentStateProjection, rebuildProjection } from '@mister-smith/projections';
 import { agentsGet, createOutput } from './index.js';
 

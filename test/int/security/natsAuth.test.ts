@@ -12,8 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nkeys } from '@nats-io/nats-core';
 import {
   buildTopology, connectNats, createLogger, createStateStore, deprovision, JetStreamEventLog, JetStreamKvStore, loadConfig, MisterSmithError,
-  provision, redactUrl, startLocalNats, type LocalNats, type NatsConnectionConfig, type NatsHandle, type Topology,
+  provision, redactUrl, type NatsConnectionConfig, type NatsHandle, type Topology,
 } from '@mister-smith/core';
+import { startLocalNats, type LocalNats } from '@mister-smith/core/embedded';
 import { testServers } from '@mister-smith/core/testing';
 import { createTestDatabase, type TestDatabase } from '../../e2e/harness/createTestDatabase.js';
 

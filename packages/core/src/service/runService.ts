@@ -1,6 +1,6 @@
 import type { Registry } from 'prom-client';
 import { loadConfig, type MisterSmithConfig } from '../config/loadConfig.js';
-import { startLocalStack, type Stack } from '../embedded/startLocalStack.js';
+import type { Stack } from '../embedded/startLocalStack.js';
 import { createRegistry } from '../observability/coreMetrics.js';
 import { createLogger, type Logger } from '../observability/createLogger.js';
 import { serveMetrics, type MetricsServer } from '../observability/serveMetrics.js';
@@ -60,6 +60,8 @@ export async function runService<T>(name: string, options: ServiceProcessOptions
   const env = options.env ?? process.env;
   const config = loadConfig(env);
   const logger = options.logger ?? createLogger(name);
+  // Loaded here, not at import: a library user of core never loads the embedded servers.
+  const { startLocalStack } = await import('../embedded/startLocalStack.js');
   const stack = await startLocalStack({ config, onProgress: (m) => logger.info(m) });
   let role: StartedRole<T> | undefined;
   let metrics: MetricsServer | undefined;

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
-import { loadConfig, msError, startLocalStack, type Stack } from '@mister-smith/core';
+import { loadConfig, msError, type Stack } from '@mister-smith/core';
+import { startLocalStack } from '@mister-smith/core/embedded';
 import { serveMetrics, type MetricsServer } from '@mister-smith/core';
 import type { Output } from '../cli/Output.js';
 import { readStackFile, removeStackFile, stackFilePath, writeStackFile } from '../connection/stackFile.js';
