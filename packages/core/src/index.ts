@@ -39,8 +39,11 @@ export type { Database, AgentRegistryTable, AgentStateTable, TaskQueueTable, Che
 export { upsertStateRows } from './pg/upsertStateRows.js';
 export type { StateRow, UpsertReport } from './pg/upsertStateRows.js';
 
-// Embedded servers live on the `@mister-smith/core/embedded` subpath; the stack type is shared.
-export type { Stack, StartStackOptions } from './embedded/startLocalStack.js';
+// Local (embedded) servers live on the `@mister-smith/core/embedded` subpath.
+export type { StartStackOptions } from './embedded/startLocalStack.js';
+export { openMisterSmith } from './stack/openMisterSmith.js';
+export type { OpenMisterSmithOptions } from './stack/openMisterSmith.js';
+export type { Stack } from './stack/Stack.js';
 
 export { AsyncQueue } from './util/AsyncQueue.js';
 

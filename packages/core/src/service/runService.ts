@@ -1,6 +1,6 @@
 import type { Registry } from 'prom-client';
 import { loadConfig, type MisterSmithConfig } from '../config/loadConfig.js';
-import type { Stack } from '../embedded/startLocalStack.js';
+import type { Stack } from '../stack/Stack.js';
 import { createRegistry } from '../observability/coreMetrics.js';
 import { createLogger, type Logger } from '../observability/createLogger.js';
 import { serveMetrics, type MetricsServer } from '../observability/serveMetrics.js';

@@ -1,2 +1,3 @@
 export { startTestEnv, testServers } from './startTestEnv.js';
 export type { TestEnv, TestEnvOptions } from './startTestEnv.js';
+export { readMarkedCodeBlock } from './readMarkedCodeBlock.js';
