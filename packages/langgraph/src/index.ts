@@ -1,0 +1,10 @@
+export { MisterSmithSaver } from './saver/MisterSmithSaver.js';
+export type { MisterSmithSaverOptions } from './saver/MisterSmithSaver.js';
+export type { RecoveryReport } from './saver/recoverCheckpoints.js';
+export { LangGraphError } from './errors/LangGraphError.js';
+export type { LangGraphErrorCode } from './errors/LangGraphError.js';
+export { encodeToken, decodeToken } from './ids/encodeToken.js';
+export { langGraphTopology } from './nats/langGraphTopology.js';
+export type { LangGraphTopology, LangGraphTopologyOptions } from './nats/langGraphTopology.js';
+export { provisionLangGraph, deprovisionLangGraph } from './nats/provisionLangGraph.js';
+export { migrateLangGraph } from './pg/migrateLangGraph.js';
