@@ -22,7 +22,26 @@ export { counterAgent } from './agentTypes/counterAgent.js';
 export type { CounterState } from './agentTypes/counterAgent.js';
 export { notesAgent } from './agentTypes/notesAgent.js';
 export type { Note, NotesDoc, NotesState } from './agentTypes/notesAgent.js';
-export type { AgentDurability, AgentState, AgentType, AgentTypeDefinition, CommandContext, CommandHandler } from './agentTypes/AgentType.js';
+export { assistantAgent } from './agentTypes/assistantAgent.js';
+export type { AssistantState } from './agentTypes/assistantAgent.js';
+export { runCommandAsync } from './agentTypes/runCommand.js';
+export type { RunContext } from './agentTypes/runCommand.js';
+export type {
+  AgentDurability, AgentState, AgentTimers, AgentType, AgentTypeDefinition, CommandContext, CommandHandler, CommandTrigger, MailboxPolicy, RuntimeContext,
+} from './agentTypes/AgentType.js';
+
+// Agent runtime: durable timers, human-in-the-loop waits, durable steps
+export type { TimerInfo, TimerSpec } from './timers/TimerSpec.js';
+export type { WaitInfo, WaitRequest } from './waits/WaitRequest.js';
+export type { MissedFirePolicy, RuntimeState, TimerKind, TimerRecord, WaitRecord } from './runtime/RuntimeState.js';
+export { RUNTIME_KEY, runtimeOf, userStateOf } from './runtime/RuntimeState.js';
+export { resumeCommandId, SYSTEM_COMMANDS } from './runtime/systemCommands.js';
+export { afterFire, createTimerRecord, timerCommandId } from './timers/timerRecords.js';
+export { runAgentCommand } from './runtime/runAgentCommand.js';
+export type { AgentCommandEnv, AgentCommandOutcome, RuntimeChanges, StepRunner } from './runtime/runAgentCommand.js';
+export type { SchedulerOptions } from './runtime/createAgentRuntime.js';
+export { stepCompleted } from './steps/stepCompleted.js';
+export type { StepCompleted, StepCompletedData } from './steps/stepCompleted.js';
 
 // Agent host
 export { createAgentHost } from './host/createAgentHost.js';

@@ -35,7 +35,7 @@ export { createDatabase, frameworkTransaction } from './pg/createDatabase.js';
 export type { DatabaseHandle } from './pg/createDatabase.js';
 export { migrateToLatest, migrations, pendingMigrations } from './pg/migrateToLatest.js';
 export type { MigrationReport } from './pg/migrateToLatest.js';
-export type { Database, AgentRegistryTable, AgentStateTable, TaskQueueTable, CheckpointTable, EventArchiveTable, DeadLetterTable, OutboxTable, TaskViewTable } from './pg/schema.js';
+export type { Database, AgentRegistryTable, AgentStateTable, TaskQueueTable, CheckpointTable, EventArchiveTable, DeadLetterTable, OutboxTable, TaskViewTable, AgentTimerTable, AgentWaitTable } from './pg/schema.js';
 export { upsertStateRows } from './pg/upsertStateRows.js';
 export type { StateRow, UpsertReport } from './pg/upsertStateRows.js';
 

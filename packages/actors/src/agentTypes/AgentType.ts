@@ -1,5 +1,7 @@
 import type { ConflictStrategy, StrategySpec } from '@mister-smith/crdt';
 import type { Draft } from 'immer';
+import type { TimerInfo, TimerSpec } from '../timers/TimerSpec.js';
+import type { WaitInfo, WaitRequest } from '../waits/WaitRequest.js';
 
 /** An agent's state object: each top-level key is one state key (`agents.state` row, KV entry). */
 export type AgentState = Readonly<Record<string, unknown>>;
@@ -7,8 +9,45 @@ export type AgentState = Readonly<Record<string, unknown>>;
 /** When a state write is acknowledged: after the JetStream append (default) or the PostgreSQL commit. */
 export type AgentDurability = 'jetstream' | 'postgres';
 
+/** What made a command run: a client, one of the agent's timers, a resume or a wait's deadline. */
+export type CommandTrigger =
+  | { readonly kind: 'client' }
+  | { readonly kind: 'timer'; readonly timerId: string; readonly dueAt: string; /** Milliseconds after the due time. */ readonly lateMs: number }
+  | { readonly kind: 'resume'; readonly requestId: string }
+  | { readonly kind: 'timeout'; readonly requestId: string };
+
+/** The agent's durable timers, as a handler manages them (changes commit with the command). */
+export interface AgentTimers {
+  /** Arms (or replaces) a timer; returns its id. */
+  set(spec: TimerSpec): string;
+  /** Cancels a timer; false when there was none. */
+  cancel(timerId: string): boolean;
+  list(): TimerInfo[];
+}
+
+/** The agent runtime's part of the context: timers, human-in-the-loop waits, durable steps. */
+export interface RuntimeContext {
+  readonly trigger: CommandTrigger;
+  readonly timers: AgentTimers;
+  /**
+   * Enters a wait: a pending request that `resume(agentId, requestId, value)` answers by running
+   * `onResume` with `{ requestId, value, request }`; past `deadline` (or `timeoutMs`), `onTimeout`
+   * runs with `{ requestId, timedOut: true, request }`. The agent may be passivated meanwhile.
+   * Returns the request id.
+   */
+  wait(request: WaitRequest): string;
+  /** The agent's pending requests. */
+  waits(): WaitInfo[];
+  /**
+   * Runs a side effect once per command id: the result is recorded (a `StepCompleted` event on the
+   * agent's subject) before the command goes on, and a re-run of the same command id (after a
+   * crash or a takeover) returns the recorded result without calling `fn`. Results must be JSON.
+   */
+  step<T>(stepId: string, fn: () => T | Promise<T>): Promise<T>;
+}
+
 /** What a command handler can see and do besides editing its draft. */
-export interface CommandContext {
+export interface CommandContext extends RuntimeContext {
   readonly agentId: string;
   /** The client's command id, when it sent one. */
   readonly commandId: string | undefined;
@@ -24,7 +63,7 @@ export interface CommandContext {
 
 /**
  * A command handler: an immer recipe over the agent's state (mutate `draft`), returning the
- * command's result (sent back to the caller). Throw `msError('INVALID_ARGUMENT', ...)` for a bad
+ * command's result (sent back to the caller); it may be async (the draft stays open until it settles). Throw `msError('INVALID_ARGUMENT', ...)` for a bad
  * payload; any other exception becomes HANDLER_FAILED and leaves the state untouched.
  */
 export type CommandHandler<S extends AgentState = AgentState> = (draft: Draft<S>, payload: unknown, ctx: CommandContext) => unknown;
@@ -46,6 +85,19 @@ export interface AgentTypeDefinition<S extends AgentState = AgentState> {
   readonly flushIntervalMs?: number;
   /** When writes are acknowledged (default `jetstream`). */
   readonly durability?: AgentDurability;
+  /** What happens to commands that arrive while one runs (default `{ policy: 'enqueue', maxQueue: 1000 }`). */
+  readonly mailbox?: MailboxPolicy;
+}
+
+/**
+ * Commands arriving while the agent runs one: `enqueue` waits in a bounded queue (beyond `maxQueue`
+ * a typed BACKPRESSURE error), `reject` refuses with BUSY, `interrupt` cancels the queued ones and
+ * tells the running handler to stop (its `ctx.signal` aborts; its command fails with INTERRUPTED
+ * unless it already committed).
+ */
+export interface MailboxPolicy {
+  readonly policy: 'enqueue' | 'reject' | 'interrupt';
+  readonly maxQueue?: number;
 }
 
 /** A validated agent type, as the supervisor uses it. */
@@ -62,6 +114,7 @@ export interface AgentType<S extends AgentState = AgentState> {
   readonly flushThreshold: number;
   readonly flushIntervalMs: number;
   readonly durability: AgentDurability;
+  readonly mailbox: Required<MailboxPolicy>;
   /** Whether `name` is one of the type's commands. */
   hasCommand(name: string): boolean;
   /** The conflict strategy of a state key. */

@@ -38,6 +38,10 @@ export function defineAgentType<S extends AgentState>(def: AgentTypeDefinition<S
   };
   const durability = def.durability ?? 'jetstream';
   if (durability !== 'jetstream' && durability !== 'postgres') throw bad('durability must be "jetstream" or "postgres"');
+  const mailbox = def.mailbox ?? { policy: 'enqueue' };
+  if (!['enqueue', 'reject', 'interrupt'].includes(mailbox.policy)) throw bad('mailbox.policy must be "enqueue", "reject" or "interrupt"');
+  const maxQueue = positive(mailbox.maxQueue, 'mailbox.maxQueue', 1000) as number;
+  for (const n of names) if (n.startsWith('$')) throw bad(`command names starting with "$" belong to the runtime: ${n}`);
   const commandNames = new Set(names);
   const cache = new Map<string, ConflictStrategy>();
   return Object.freeze({
@@ -49,6 +53,7 @@ export function defineAgentType<S extends AgentState>(def: AgentTypeDefinition<S
     flushThreshold: positive(def.flushThreshold, 'flushThreshold', 50) as number,
     flushIntervalMs: positive(def.flushIntervalMs, 'flushIntervalMs', 10_000) as number,
     durability,
+    mailbox: Object.freeze({ policy: mailbox.policy, maxQueue }),
     hasCommand: (name: string) => commandNames.has(name),
     strategyOf(key: string): ConflictStrategy {
       let s = cache.get(key);

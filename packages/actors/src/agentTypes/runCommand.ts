@@ -1,6 +1,6 @@
 import { assertStateKey, MisterSmithError, msError } from '@mister-smith/core';
-import { produce } from 'immer';
-import type { AgentState, AgentType, CommandContext } from './AgentType.js';
+import { createDraft, finishDraft, produce, type Draft } from 'immer';
+import type { AgentState, AgentType, CommandContext, CommandHandler, RuntimeContext } from './AgentType.js';
 
 /** One state key a command changed, and what to hand to the state store. */
 export type StateChange =
@@ -25,15 +25,24 @@ type DocRecipe = (doc: Record<string, unknown>) => void;
  * @throws UNKNOWN_COMMAND, INVALID_KEY for a changed key that is not a valid state key,
  * the handler's own MisterSmithError (e.g. INVALID_ARGUMENT), or HANDLER_FAILED with the cause.
  */
-export function runCommand(type: AgentType, state: AgentState, name: string, payload: unknown, ctx: Omit<CommandContext, 'edit'>): CommandOutcome {
+/** What a caller of `runCommand` supplies: the base context, and optionally the runtime's (timers, waits, steps). */
+export type RunContext = Omit<CommandContext, 'edit' | keyof RuntimeContext> & Partial<RuntimeContext>;
+
+function unavailable(what: string): never {
+  throw msError('INVALID_ARGUMENT', `${what} is available only to commands run by an agent's owner`);
+}
+
+function prepare(type: AgentType, name: string, ctx: RunContext): { handler: CommandHandler; context: CommandContext; edits: () => Map<string, DocRecipe[]> | undefined } {
   if (!type.hasCommand(name)) {
     throw msError('UNKNOWN_COMMAND', `agent type ${type.name} has no command ${JSON.stringify(name)}`, { details: { agentType: type.name, command: name } });
   }
-  const handler = type.commands[name]!;
   let edits: Map<string, DocRecipe[]> | undefined;
-  let result: unknown;
-  let next: AgentState;
   const context: CommandContext = {
+    trigger: { kind: 'client' },
+    timers: { set: () => unavailable('ctx.timers'), cancel: () => unavailable('ctx.timers'), list: () => [] },
+    wait: () => unavailable('ctx.wait'),
+    waits: () => [],
+    step: () => unavailable('ctx.step'),
     ...ctx,
     edit(key, recipe) {
       assertStateKey(key);
@@ -44,13 +53,54 @@ export function runCommand(type: AgentType, state: AgentState, name: string, pay
       edits.set(key, list);
     },
   };
+  return { handler: type.commands[name]!, context, edits: () => edits };
+}
+
+function failed(type: AgentType, name: string, e: unknown): unknown {
+  if (MisterSmithError.is(e)) return e;
+  return msError('HANDLER_FAILED', `command ${name} of ${type.name} threw: ${(e as Error)?.message ?? String(e)}`, { cause: e, details: { agentType: type.name, command: name } });
+}
+
+/**
+ * Runs command `name` of `type` against `state` as an immer recipe and lists the changed
+ * top-level keys. Pure: nothing is written. A `crdt` key edited through `ctx.edit` is
+ * written as its recipe (merged by the store against the current document). Handlers must be
+ * synchronous here; {@link runCommandAsync} also awaits async ones.
+ *
+ * @throws UNKNOWN_COMMAND, INVALID_KEY for a changed key that is not a valid state key,
+ * the handler's own MisterSmithError (e.g. INVALID_ARGUMENT), or HANDLER_FAILED with the cause.
+ */
+export function runCommand(type: AgentType, state: AgentState, name: string, payload: unknown, ctx: RunContext): CommandOutcome {
+  const { handler, context, edits } = prepare(type, name, ctx);
+  let result: unknown;
+  let next: AgentState;
   try {
     // The handler's return value is the command's result, never a replacement state.
     next = produce(state, (draft) => { result = handler(draft, payload, context); }) as AgentState;
   } catch (e) {
-    if (MisterSmithError.is(e)) throw e;
-    throw msError('HANDLER_FAILED', `command ${name} of ${type.name} threw: ${(e as Error)?.message ?? String(e)}`, { cause: e, details: { agentType: type.name, command: name } });
+    throw failed(type, name, e);
   }
+  return { next, result, changes: changesOf(name, state, next, edits()) };
+}
+
+/**
+ * {@link runCommand} for handlers that may be async (e.g. awaiting `ctx.step`): the draft stays
+ * open until the handler's promise settles.
+ */
+export async function runCommandAsync(type: AgentType, state: AgentState, name: string, payload: unknown, ctx: RunContext): Promise<CommandOutcome> {
+  const { handler, context, edits } = prepare(type, name, ctx);
+  const draft = createDraft(state as Record<string, unknown>) as Draft<AgentState>;
+  let result: unknown;
+  try {
+    result = await handler(draft, payload, context);
+  } catch (e) {
+    throw failed(type, name, e);
+  }
+  const next = Object.freeze(finishDraft(draft)) as AgentState;
+  return { next, result, changes: changesOf(name, state, next, edits()) };
+}
+
+function changesOf(name: string, state: AgentState, next: AgentState, edits: Map<string, DocRecipe[]> | undefined): StateChange[] {
   const changes: StateChange[] = [];
   for (const key of Object.keys(next)) {
     const recipes = edits?.get(key);
@@ -75,5 +125,5 @@ export function runCommand(type: AgentType, state: AgentState, name: string, pay
       changes.push({ key, op: 'put', input: recipe });
     }
   }
-  return { next, result, changes };
+  return changes;
 }

@@ -95,6 +95,8 @@ export interface AgentHost extends AsyncDisposable {
   /** Asks every resident agent to flush now. */
   flushAll(): void;
   lifecycleOf(agentId: string): LifecycleState | undefined;
+  /** Commands waiting behind the running one. */
+  queueDepth(agentId: string): number;
   /** The state of a resident agent (undefined unless ACTIVE or FLUSHING). */
   stateOf(agentId: string): AgentState | undefined;
   /** Resident agents' type names. */

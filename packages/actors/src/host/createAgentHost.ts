@@ -2,6 +2,7 @@ import { msError, newId, type LifecycleState } from '@mister-smith/core';
 import { createActor, fromPromise, type ActorRefFrom, type SnapshotFrom } from 'xstate';
 import type { AgentType } from '../agentTypes/AgentType.js';
 import { agentLifecycleMachine } from '../lifecycle/agentLifecycleMachine.js';
+import { isSystemCommand } from '../runtime/systemCommands.js';
 import type { CommandSettlement, ExecuteInput, ExecuteOutput, FlushInput, HydrateInput, HydrateOutput, LifecycleConfig, TransitionParams } from '../lifecycle/lifecycleTypes.js';
 import type { AgentHost, AgentHostOptions, CommandOptions, CommandReply, HostClock, ResidentAgent } from './AgentHost.js';
 
@@ -187,7 +188,7 @@ export function createAgentHost(options: AgentHostOptions): AgentHost {
 
   const host: AgentHost = {
     command(agentId, type, name, payload, opts = {}) {
-      if (name === ACTIVATE || !type.hasCommand(name)) {
+      if (name === ACTIVATE || (!type.hasCommand(name) && !isSystemCommand(name))) {
         return Promise.reject(msError('UNKNOWN_COMMAND', `agent type ${type.name} has no command ${JSON.stringify(name)}`, { details: { agentType: type.name, command: name } }));
       }
       const key = opts.commandId !== undefined ? `${agentId}/${opts.commandId}` : undefined;
@@ -224,6 +225,10 @@ export function createAgentHost(options: AgentHostOptions): AgentHost {
       const a = actors.get(agentId);
       if (a) return a.getSnapshot().context.lifecycle;
       return expired.has(agentId) ? 'EXPIRED' : undefined;
+    },
+    queueDepth(agentId) {
+      const q = actors.get(agentId)?.getSnapshot().context.queue.length ?? 0;
+      return Math.max(0, q - 1);
     },
     stateOf(agentId) {
       const c = actors.get(agentId)?.getSnapshot().context;

@@ -1,6 +1,9 @@
 import type { DatabaseHandle, FlushReport, LifecycleState, Logger, NatsHandle, StateStore, StateStoreOptions, StreamPosition, Topology } from '@mister-smith/core';
 import type { AgentState, AgentType } from '../agentTypes/AgentType.js';
 import type { CommandReply, LifecycleTransition } from '../host/AgentHost.js';
+import type { SchedulerOptions } from '../runtime/createAgentRuntime.js';
+import type { TimerInfo, TimerSpec } from '../timers/TimerSpec.js';
+import type { WaitInfo } from '../waits/WaitRequest.js';
 
 /** Hooks for logs and metrics (all optional, all synchronous, none may throw). */
 export interface SupervisorObserver {
@@ -47,6 +50,8 @@ export interface SupervisorOptions {
   readonly stopTimeoutMs?: number;
   readonly logger?: Logger;
   readonly observer?: SupervisorObserver;
+  /** The namespace's timer scheduler candidate in this supervisor (one is elected; it wakes COLD agents whose timers are due). */
+  readonly scheduler?: SchedulerOptions;
 }
 
 /** What `spawn` returns. */
@@ -70,6 +75,12 @@ export interface AgentView {
   /** The value of `key` (with `key`). */
   readonly key?: string;
   readonly value?: unknown;
+  /** Armed timers (without `key`). */
+  readonly timers?: number;
+  /** Ids of pending human-in-the-loop requests (without `key`). */
+  readonly waits?: readonly string[];
+  /** Commands queued behind the running one (without `key`; 0 unless ACTIVE here). */
+  readonly queueDepth?: number;
 }
 
 /** One agent of `list`. */
@@ -100,6 +111,20 @@ export interface Supervisor extends AsyncDisposable {
   spawn(agentType: string, agentId?: string, options?: { readonly metadata?: Record<string, unknown> }): Promise<SpawnResult>;
   /** Runs a command on the agent's owner; activates a COLD or EXPIRED agent first. */
   command(agentId: string, command: string, payload?: unknown, options?: SupervisorCommandOptions): Promise<CommandReply>;
+  /** The agent's timers, earliest first (without activating it). */
+  timers(agentId: string): Promise<TimerInfo[]>;
+  /** Arms (or replaces) a timer of the agent through its owner. */
+  setTimer(agentId: string, spec: TimerSpec): Promise<TimerInfo>;
+  /** Cancels a timer of the agent through its owner. */
+  cancelTimer(agentId: string, timerId: string): Promise<{ readonly timerId: string; readonly cancelled: boolean }>;
+  /**
+   * Answers a pending request (command id `resume:<requestId>`, so a retried resume runs once):
+   * runs the wait's `onResume` command with `{ requestId, value, request }`. NOT_FOUND when the
+   * request is not pending (answered, timed out, never opened).
+   */
+  resume(agentId: string, requestId: string, value: unknown): Promise<CommandReply>;
+  /** Pending requests across the fleet (or of one agent), oldest first. */
+  waiting(options?: { readonly agentId?: string; readonly limit?: number }): Promise<WaitInfo[]>;
   /** The agent's state (or one key) without activating it. */
   get(agentId: string, key?: string): Promise<AgentView>;
   /** Flushes and expires the agent wherever it is ACTIVE. */

@@ -1,7 +1,10 @@
 import { asStateChanged, asStateEditedInSql, MisterSmithError, msError, ownershipAcquired, stateSubject, type EventEnvelope, type EventLog, type FlushReport, type HydrateReport, type StateStore, type StreamPosition, type WriteOptions } from '@mister-smith/core';
 import type { AgentState, AgentType } from '../agentTypes/AgentType.js';
-import { runCommand, type CommandOutcome } from '../agentTypes/runCommand.js';
 import type { AgentEffects } from '../host/AgentHost.js';
+import type { RuntimeIndex } from '../runtime/createRuntimeIndex.js';
+import { runAgentCommand, type AgentCommandOutcome } from '../runtime/runAgentCommand.js';
+import { RUNTIME_KEY, runtimeOf, type RuntimeState } from '../runtime/RuntimeState.js';
+import type { StepRecorder } from '../steps/createStepRecorder.js';
 import type { LeaseManager } from '../leases/LeaseManager.js';
 import type { LastStateEvent } from './lastStateEvent.js';
 
@@ -19,6 +22,15 @@ export interface StoreEffectsDeps {
   readonly flushAgent?: (agentId: string) => Promise<FlushReport>;
   readonly onFlush?: (agentId: string, report: FlushReport, durationMs: number) => void;
   readonly onStaleOwner?: (agentId: string, takenBy: string | undefined) => void;
+  /** The agent runtime: timer and wait indexes, durable steps, and who arms an agent's timers. */
+  readonly runtime?: {
+    readonly index: RuntimeIndex;
+    readonly steps: StepRecorder;
+    /** The agent's timers after hydration or a command (arm them). */
+    readonly onRuntime: (agentId: string, runtime: RuntimeState) => void;
+  };
+  /** Wall clock (default `Date.now`). */
+  readonly now?: () => number;
 }
 
 function keyOf(e: EventEnvelope): string | undefined {
@@ -119,22 +131,45 @@ export function createStoreEffects(deps: StoreEffectsDeps): Omit<AgentEffects, '
       }
       // Nothing stored yet (a new agent): its state is the type's initial state.
       const state = report!.keys === 0 ? type.initialState : Object.freeze({ ...type.initialState, ...report!.values }) as AgentState;
+      const rt = deps.runtime;
+      if (rt) {
+        rt.steps.reset(agentId);
+        if (RUNTIME_KEY in state) {
+          // Re-index what the state holds (a crash may have cut a command between commit and cleanup), then arm.
+          const runtime = runtimeOf(state);
+          await rt.index.reconcile(agentId, agentType, { timersSet: Object.values(runtime.timers), timersDeleted: [], waitsSet: Object.values(runtime.waits), waitsDeleted: [] }, Object.keys(runtime.timers), Object.keys(runtime.waits));
+          rt.onRuntime(agentId, runtime);
+        }
+      }
       return { state, fenceSeq: fence };
     },
 
     async execute({ agentId, agentType, state, fenceSeq, command }) {
       const type = typeOf(agentType);
-      const ctx = { agentId, commandId: command.commandId, writer: supervisorId };
-      let outcome: CommandOutcome = runCommand(type, state, command.name, command.payload, ctx);
+      const rt = deps.runtime;
       let fence = fenceSeq;
+      const fenceRef = { get: () => fence, set: (seq: number) => { fence = seq; } };
+      const env = {
+        agentId, commandId: command.commandId, writer: supervisorId, now: (deps.now ?? Date.now)(),
+        ...(rt && command.commandId !== undefined ? { step: rt.steps.runner(agentId, command.commandId, fenceRef) } : {}),
+      };
+      const prepare = async (from: AgentState): Promise<AgentCommandOutcome> => {
+        const o = await runAgentCommand(type, from, command.name, command.payload, env);
+        // Index new timers and waits before they commit, so a COLD agent's timer is always findable.
+        if (rt) await rt.index.beforeCommit(agentId, agentType, o.runtime);
+        return o;
+      };
+      let outcome = await prepare(state);
       let next: Record<string, unknown> = { ...outcome.next };
       let version: StreamPosition | undefined;
       const written: string[] = [];
       let refreshed = false;
       for (let i = 0; i < outcome.changes.length;) {
         const change = outcome.changes[i]!;
+        const reserved = change.key.startsWith('_');
         const opts: WriteOptions = {
-          strategy: type.strategyOf(change.key), writer: supervisorId, expectedLastSeq: fence, durability: type.durability,
+          strategy: reserved ? 'lww' : type.strategyOf(change.key), writer: supervisorId, expectedLastSeq: fence, durability: type.durability,
+          ...(reserved ? { reserved: true } : {}),
           ...(command.commandId !== undefined ? { commandId: command.commandId } : {}), ...(command.base ? { base: command.base } : {}),
         };
         try {
@@ -159,7 +194,7 @@ export function createStoreEffects(deps: StoreEffectsDeps): Omit<AgentEffects, '
           refreshed = true;
           fence = last.seq;
           if (written.length === 0) {
-            outcome = runCommand(type, Object.freeze(merge(state, after.edits)), command.name, command.payload, ctx);
+            outcome = await prepare(Object.freeze(merge(state, after.edits)));
             next = { ...outcome.next };
             i = 0;
           } else {
@@ -168,7 +203,11 @@ export function createStoreEffects(deps: StoreEffectsDeps): Omit<AgentEffects, '
           }
         }
       }
-      return { state: Object.freeze(next), fenceSeq: fence, result: outcome.result, changedKeys: written, version };
+      if (rt && outcome.changes.some((c) => c.key === RUNTIME_KEY)) {
+        await rt.index.afterCommit(agentId, outcome.runtime);
+        rt.onRuntime(agentId, runtimeOf(next));
+      }
+      return { state: Object.freeze(next), fenceSeq: fence, result: outcome.result, changedKeys: written.filter((k) => !k.startsWith('_')), version };
     },
 
     async flush({ agentId }) {

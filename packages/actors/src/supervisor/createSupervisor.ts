@@ -10,6 +10,9 @@ import { createAgentHost } from '../host/createAgentHost.js';
 import { createLeaseManager } from '../leases/createLeaseManager.js';
 import type { LifecycleConfig } from '../lifecycle/lifecycleTypes.js';
 import { errorReply, okReply, parseRequest, unwrapReply } from '../rpc/rpcEnvelope.js';
+import { createAgentRuntime } from '../runtime/createAgentRuntime.js';
+import { runtimeOf, userStateOf } from '../runtime/RuntimeState.js';
+import { isSystemCommand } from '../runtime/systemCommands.js';
 import { createAgentRegistry } from './createAgentRegistry.js';
 import { createFlushCoalescer } from './createFlushCoalescer.js';
 import { createStoreEffects } from './createStoreEffects.js';
@@ -75,8 +78,16 @@ export async function createSupervisor(options: SupervisorOptions): Promise<Supe
     const releases = new Set<Promise<void>>();
     const forwardTimeoutMs = options.forwardTimeoutMs ?? 10_000;
 
+    let commandFn: ((agentId: string, name: string, payload: unknown, opts: SupervisorCommandOptions) => Promise<CommandReply>) | undefined;
+    const runtime = createAgentRuntime({
+      pg, log, store, namespace: topology.namespace, supervisorId, logger, ...(options.scheduler ? { scheduler: options.scheduler } : {}),
+      command: () => commandFn!,
+      residentState: (agentId) => host.stateOf(agentId),
+      ownerOf: async (agentId) => (await leases.owner(agentId))?.supervisorId,
+    });
+    cleanup.push(() => runtime.stop());
     const effects = createStoreEffects({
-      supervisorId, store, leases, log, agentTypes: types,
+      supervisorId, store, leases, log, agentTypes: types, runtime,
       lastStateEvent: (agentId) => lastStateEvent(nats, topology, agentId),
       flushAgent: createFlushCoalescer(store).flush,
       onFlush: (agentId, report, ms) => observer.onFlush?.(agentId, report, ms),
@@ -93,6 +104,7 @@ export async function createSupervisor(options: SupervisorOptions): Promise<Supe
           publisher.publish(t);
           observer.onTransition?.(t);
           if (t.to === 'EXPIRED') {
+            runtime.onExpired(t.agentId);
             const p: Promise<void> = leases.release(t.agentId)
               .catch((e: unknown) => logger.warn({ err: e, agentId: t.agentId }, 'lease not released; it expires after the lease TTL'))
               .finally(() => releases.delete(p));
@@ -171,7 +183,7 @@ export async function createSupervisor(options: SupervisorOptions): Promise<Supe
       assertAgentId(agentId);
       if (typeof name !== 'string' || name.length === 0) throw msError('INVALID_ARGUMENT', 'command must be a non-empty string');
       const type = await typeOf(agentId);
-      if (!type.hasCommand(name)) {
+      if (!type.hasCommand(name) && !isSystemCommand(name)) {
         throw msError('UNKNOWN_COMMAND', `agent type ${type.name} has no command ${JSON.stringify(name)}`, { details: { agentId, agentType: type.name, command: name } });
       }
       let forwardId: string | undefined;
@@ -195,7 +207,7 @@ export async function createSupervisor(options: SupervisorOptions): Promise<Supe
       const state = host.stateOf(agentId);
       if (state && here) {
         return key === undefined
-          ? { agentId, agentType: type.name, lifecycle: here, supervisorId, state }
+          ? { agentId, agentType: type.name, lifecycle: here, supervisorId, state: userStateOf(state), ...runtimeSummary(state), queueDepth: host.queueDepth(agentId) }
           : { agentId, agentType: type.name, lifecycle: here, supervisorId, key, value: state[key] };
       }
       if (!forwarded && !leases.holds(agentId)) {
@@ -214,7 +226,14 @@ export async function createSupervisor(options: SupervisorOptions): Promise<Supe
         const v = await store.read(agentId, key);
         return { agentId, agentType: type.name, lifecycle, supervisorId: null, key, value: v === undefined ? type.initialState[key] : v };
       }
-      return { agentId, agentType: type.name, lifecycle, supervisorId: null, state: Object.freeze({ ...type.initialState, ...(await store.readAll(agentId)) }) };
+      const all = await store.readAll(agentId);
+      return { agentId, agentType: type.name, lifecycle, supervisorId: null, state: userStateOf(Object.freeze({ ...type.initialState, ...all })), ...runtimeSummary(all), queueDepth: 0 };
+    }
+
+    /** Pending timers and waits of a state object, as `get` shows them. */
+    function runtimeSummary(state: Readonly<Record<string, unknown>>): { timers: number; waits: string[] } {
+      const rt = runtimeOf(state);
+      return { timers: Object.keys(rt.timers).filter((id) => !id.startsWith('_')).length, waits: Object.keys(rt.waits) };
     }
 
     async function stopAgent(agentId: string, forwarded: boolean): Promise<{ agentId: string; lifecycle: LifecycleState }> {
@@ -301,7 +320,17 @@ export async function createSupervisor(options: SupervisorOptions): Promise<Supe
         const where = await activate(id, type, false);
         return { agentId: id, agentType: type.name, lifecycle: host.lifecycleOf(id) ?? 'ACTIVE', supervisorId: where } satisfies SpawnResult;
       },
-      command: (agentId, name, payload, opts = {}) => command(agentId, name, payload, opts, false),
+      command: (agentId, name, payload, opts = {}) => {
+        if (typeof name === 'string' && isSystemCommand(name)) {
+          return Promise.reject(msError('UNKNOWN_COMMAND', `${name} is a runtime command: use the timer and resume operations`, { details: { agentId, command: name } }));
+        }
+        return command(agentId, name, payload, opts, false);
+      },
+      timers: async (agentId) => { ensureRunning(); await typeOf(assertAgentId(agentId)); return runtime.timers(agentId); },
+      setTimer: (agentId, spec) => { ensureRunning(); return runtime.setTimer(assertAgentId(agentId), spec); },
+      cancelTimer: (agentId, timerId) => { ensureRunning(); return runtime.cancelTimer(assertAgentId(agentId), timerId); },
+      resume: (agentId, requestId, value) => { ensureRunning(); return runtime.resume(assertAgentId(agentId), requestId, value); },
+      waiting: (opts = {}) => { ensureRunning(); return runtime.waiting(opts); },
       async get(agentId, key) {
         ensureRunning();
         assertAgentId(agentId);
@@ -359,6 +388,7 @@ export async function createSupervisor(options: SupervisorOptions): Promise<Supe
           // Stop taking forwarded requests first; peers then see no responders and wait for the leases.
           await attempt('draining the owner subscription', async () => { if (!sub.isClosed()) await sub.drain(); });
           await attempt('answering forwarded requests', () => Promise.all([...ownerRequests]));
+          await attempt('stopping timers', () => runtime.stop());
           await attempt('stopping heartbeats', () => heartbeats.stop());
           await attempt('flushing agents', () => host.stop({ timeoutMs: options.stopTimeoutMs ?? 30_000 }));
           await attempt('publishing transitions', () => publisher.drain());
@@ -374,6 +404,8 @@ export async function createSupervisor(options: SupervisorOptions): Promise<Supe
       },
       [Symbol.asyncDispose]: () => supervisor.stop(),
     };
+    commandFn = (agentId, name, payload, opts) => command(agentId, name, payload, opts, false);
+    runtime.start();
     logger.info({ agentTypes: [...types.keys()], leaseTtlMs }, 'supervisor started');
     return supervisor;
   } catch (e) {

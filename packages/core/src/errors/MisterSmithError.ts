@@ -33,6 +33,9 @@ export type ErrorCode =
   | 'UNKNOWN_AGENT'
   | 'UNKNOWN_PROJECTION'
   | 'HANDLER_FAILED'
+  | 'BACKPRESSURE'
+  | 'BUSY'
+  | 'INTERRUPTED'
   | 'INTERNAL';
 
 const BRAND = Symbol.for('mister-smith.error');

@@ -5,6 +5,7 @@ import { initial } from './migrations/0001_initial.js';
 import { outboxTriggers } from './migrations/0002_outbox_triggers.js';
 import { projectionsMigration } from './migrations/0003_projections.js';
 import { bridgeMigration } from './migrations/0004_bridge.js';
+import { agentRuntimeMigration } from './migrations/0015_agent_runtime.js';
 
 /** Every migration, in order. Names sort lexically, as kysely's Migrator requires. */
 export const migrations: Readonly<Record<string, Migration>> = {
@@ -12,6 +13,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0002_outbox_triggers': outboxTriggers,
   '0003_projections': projectionsMigration,
   '0004_bridge': bridgeMigration,
+  '0015_agent_runtime': agentRuntimeMigration,
 };
 
 /** The outcome of a migration run. */

@@ -115,6 +115,26 @@ export interface TaskViewTable {
   version_seq: number;
 }
 
+/** `mister_smith.agent_timers`: due-time index of durable timers (the agent's `_runtime` state is the truth). */
+export interface AgentTimerTable {
+  agent_id: string;
+  timer_id: string;
+  agent_type: string;
+  due_at: Date;
+  spec: Json;
+  updated_at: Generated<Date>;
+}
+
+/** `mister_smith.agent_waits`: pending human-in-the-loop requests, across the fleet. */
+export interface AgentWaitTable {
+  agent_id: string;
+  request_id: string;
+  agent_type: string;
+  payload: Json | null;
+  deadline: Date | null;
+  created_at: Generated<Date>;
+}
+
 /** The typed schema kysely checks queries against. */
 export interface Database {
   'agents.registry': AgentRegistryTable;
@@ -125,4 +145,6 @@ export interface Database {
   'mister_smith.dead_letters': DeadLetterTable;
   'mister_smith.outbox': OutboxTable;
   'mister_smith.task_view': TaskViewTable;
+  'mister_smith.agent_timers': AgentTimerTable;
+  'mister_smith.agent_waits': AgentWaitTable;
 }

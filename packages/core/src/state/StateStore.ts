@@ -24,6 +24,8 @@ export interface WriteOptions {
   readonly correlationId?: string;
   readonly causationId?: string;
   readonly traceparent?: string;
+  /** Allows a reserved key (starting with `_`): framework state such as an agent's `_runtime`. */
+  readonly reserved?: boolean;
 }
 
 /** The acknowledged result of a write. */

@@ -210,7 +210,7 @@ export async function createStateStore(deps: StateStoreDeps, options: StateStore
   async function commit(agentId: string, key: string, op: 'put' | 'delete', input: unknown, opts: WriteOptions): Promise<WriteResult> {
     if (closed) throw msError('CLOSED', 'the state store is closed');
     assertAgentId(agentId);
-    assertStateKey(key);
+    assertStateKey(key, { allowReserved: opts.reserved === true });
     const strategy = strategyOf(key, opts.strategy);
     const writer = opts.writer ?? writerId;
     const ctx = { writer, clock };

@@ -1,0 +1,145 @@
+import { silentLogger, type DatabaseHandle, type Logger } from '@mister-smith/core';
+import { sql } from 'kysely';
+import type { DueTimer } from '../runtime/createRuntimeIndex.js';
+
+/** What the scheduler needs from its supervisor. */
+export interface TimerSchedulerDeps {
+  readonly pg: DatabaseHandle;
+  /** Namespace the scheduler serves (its election is per namespace). */
+  readonly namespace: string | undefined;
+  /**
+   * Whether the agent's owner fires this timer itself (it is ACTIVE somewhere and the fire is not
+   * overdue by more than `ownerGraceMs`).
+   */
+  readonly ownedElsewhere: (timer: DueTimer) => Promise<boolean>;
+  /** Fires the timer through the supervisor (activating a COLD agent); resolves when it ran. */
+  readonly fire: (timer: DueTimer) => Promise<void>;
+  readonly logger?: Logger;
+  /** How often the due-time index is read (default 1 s); timers due before the next read are armed in memory. */
+  readonly pollMs?: number;
+  /** Fires in flight at once (default 64). */
+  readonly concurrency?: number;
+  /** Re-tries of a failed fire start after this (default 1 s, doubling to 30 s). */
+  readonly retryMs?: number;
+  /** Election retry period for standbys (default 1 s). */
+  readonly lockPollMs?: number;
+}
+
+/** The namespace-wide timer scheduler (one active, elected by a PostgreSQL advisory lock). */
+export interface TimerScheduler {
+  /** Whether this instance holds the election. */
+  readonly active: boolean;
+  /** Fires done by this instance. */
+  readonly fired: number;
+  stop(): Promise<void>;
+}
+
+const LOCK_CLASS = 0x4d53;
+
+/**
+ * Starts the timer scheduler: every supervisor runs one, one of them (holding the advisory lock
+ * `mister_smith.scheduler:<namespace>` on its own connection) reads the due-time index and fires
+ * the timers whose agents nobody owns, which wakes COLD agents. A SIGKILLed holder's session ends,
+ * so a standby takes over within `lockPollMs`. Fires are commands with deterministic ids, so one
+ * that both an owner and the scheduler send runs once.
+ */
+export function startTimerScheduler(deps: TimerSchedulerDeps): TimerScheduler {
+  const logger = deps.logger ?? silentLogger();
+  const pollMs = deps.pollMs ?? 1_000;
+  const concurrency = deps.concurrency ?? 64;
+  const retryMs = deps.retryMs ?? 1_000;
+  const lockKey = `mister_smith.scheduler:${deps.namespace ?? ''}`;
+  const abort = new AbortController();
+  const armed = new Map<string, NodeJS.Timeout>();
+  const failures = new Map<string, { attempts: number; notBefore: number }>();
+  const queue: DueTimer[] = [];
+  const running = new Set<Promise<void>>();
+  let active = false;
+  let fired = 0;
+  let wake: (() => void) | undefined;
+
+  const keyOf = (t: DueTimer) => `${t.agentId}/${t.timerId}/${t.dueAt}`;
+  const pause = (ms: number) => new Promise<void>((resolve) => {
+    const timer = setTimeout(() => { wake = undefined; resolve(); }, ms);
+    wake = () => { clearTimeout(timer); wake = undefined; resolve(); };
+  });
+
+  function pump(): void {
+    while (running.size < concurrency && queue.length > 0 && active) {
+      const t = queue.shift()!;
+      const key = keyOf(t);
+      const p: Promise<void> = (async () => {
+        try {
+          if (await deps.ownedElsewhere(t)) return;
+          await deps.fire(t);
+          fired++;
+          failures.delete(key);
+        } catch (e) {
+          const f = failures.get(key) ?? { attempts: 0, notBefore: 0 };
+          f.attempts++;
+          f.notBefore = Date.now() + Math.min(30_000, retryMs * 2 ** (f.attempts - 1));
+          failures.set(key, f);
+          if (failures.size > 100_000) failures.delete(failures.keys().next().value as string);
+          logger.warn({ err: e, agentId: t.agentId, timerId: t.timerId, attempts: f.attempts }, 'timer fire failed; retrying');
+        } finally {
+          armed.delete(key);
+        }
+      })().finally(() => { running.delete(p); pump(); });
+      running.add(p);
+    }
+  }
+
+  function arm(t: DueTimer): void {
+    const key = keyOf(t);
+    if (armed.has(key)) return;
+    const f = failures.get(key);
+    const at = Math.max(t.dueAt, f?.notBefore ?? 0);
+    armed.set(key, setTimeout(() => { queue.push(t); pump(); }, Math.max(0, at - Date.now())));
+  }
+
+  async function lead(conn: DatabaseHandle['db']): Promise<void> {
+    const until = () => Date.now() + pollMs;
+    while (!abort.signal.aborted) {
+      const due = await conn.selectFrom('mister_smith.agent_timers').select(['agent_id', 'agent_type', 'timer_id', 'due_at'])
+        .where('due_at', '<=', new Date(until())).orderBy('due_at').limit(10_000).execute();
+      for (const r of due) arm({ agentId: r.agent_id, agentType: r.agent_type, timerId: r.timer_id, dueAt: r.due_at.getTime() });
+      await pause(pollMs);
+    }
+  }
+
+  const loop = (async () => {
+    while (!abort.signal.aborted) {
+      try {
+        await deps.pg.db.connection().execute(async (conn) => {
+          const { rows } = await sql<{ locked: boolean }>`SELECT pg_try_advisory_lock(${sql.lit(LOCK_CLASS)}, hashtext(${lockKey})) AS locked`.execute(conn);
+          if (!rows[0]?.locked) return;
+          active = true;
+          logger.info({ lockKey }, 'timer scheduler active');
+          try {
+            await lead(conn);
+          } finally {
+            active = false;
+            for (const h of armed.values()) clearTimeout(h);
+            armed.clear();
+            queue.length = 0;
+            await Promise.allSettled([...running]);
+            await sql`SELECT pg_advisory_unlock(${sql.lit(LOCK_CLASS)}, hashtext(${lockKey}))`.execute(conn).catch(() => undefined);
+          }
+        });
+      } catch (e) {
+        if (!abort.signal.aborted) logger.warn({ err: e }, 'timer scheduler lost its connection; standing for election again');
+      }
+      if (!abort.signal.aborted) await pause(deps.lockPollMs ?? 1_000);
+    }
+  })();
+
+  return {
+    get active() { return active; },
+    get fired() { return fired; },
+    async stop() {
+      abort.abort();
+      wake?.();
+      await loop;
+    },
+  };
+}
