@@ -78,10 +78,9 @@ export async function createSupervisor(options: SupervisorOptions): Promise<Supe
     const releases = new Set<Promise<void>>();
     const forwardTimeoutMs = options.forwardTimeoutMs ?? 10_000;
 
-    let commandFn: ((agentId: string, name: string, payload: unknown, opts: SupervisorCommandOptions) => Promise<CommandReply>) | undefined;
     const runtime = createAgentRuntime({
       pg, log, store, namespace: topology.namespace, supervisorId, logger, ...(options.scheduler ? { scheduler: options.scheduler } : {}),
-      command: () => commandFn!,
+      command: () => (agentId, name, payload, opts) => command(agentId, name, payload, opts, false),
       residentState: (agentId) => host.stateOf(agentId),
       ownerOf: async (agentId) => (await leases.owner(agentId))?.supervisorId,
     });
@@ -404,7 +403,6 @@ export async function createSupervisor(options: SupervisorOptions): Promise<Supe
       },
       [Symbol.asyncDispose]: () => supervisor.stop(),
     };
-    commandFn = (agentId, name, payload, opts) => command(agentId, name, payload, opts, false);
     runtime.start();
     logger.info({ agentTypes: [...types.keys()], leaseTtlMs }, 'supervisor started');
     return supervisor;
