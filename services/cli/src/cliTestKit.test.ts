@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { onTestFinished } from 'vitest';
+import { isAlive } from './connection/stackFile.js';
 
 export const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../dist/bin.js');
 if (!existsSync(BIN)) throw new Error(`${BIN} is missing: build the CLI first (npx tsc -b services/cli)`);
@@ -129,14 +130,9 @@ export function startCli(args: readonly string[], env: Record<string, string | u
   };
 }
 
-/** Whether a process exists. */
+/** Whether a process runs (a zombie left by a killed parent does not). */
 export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return isAlive(pid);
 }
 
 /** Asserts the shape of a failed command: a non-zero exit and exactly one line on stderr, no stack. */

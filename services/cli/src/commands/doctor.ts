@@ -7,7 +7,9 @@ import { CliError } from '../cli/CliError.js';
 import { createOutput, type Output } from '../cli/Output.js';
 import { formatError } from '../cli/formatError.js';
 import { formatDuration } from '../cli/formatProgress.js';
+import { describeServers, inspectStack } from '../connection/inspectStack.js';
 import { resolveConnection, type ResolvedConnection } from '../connection/resolveConnection.js';
+import { stackFilePath } from '../connection/stackFile.js';
 import { readProjectionStatuses } from './projectionsStatus.js';
 import { streamInfoView } from './streams.js';
 
@@ -55,6 +57,7 @@ export async function doctor(options: DoctorOptions = {}, output: Output = creat
   } catch (e) {
     add({ check: 'config', status: 'fail', message: formatError(e).replace(/^mister-smith: /, ''), fix: 'fix the environment variable named in the message (see README "Configuration")' });
   }
+  if (resolved) add(await checkStack(resolved));
   let nats: NatsHandle | undefined;
   let pg: DatabaseHandle | undefined;
   try {
@@ -102,14 +105,37 @@ export async function doctor(options: DoctorOptions = {}, output: Output = creat
   const report: DoctorReport = { ok: checks.every((c) => c.status !== 'fail'), checks };
   output.result(report, () => {
     const mark = { ok: 'ok  ', warn: 'WARN', fail: 'FAIL' } as const;
-    const problems = checks.filter((c) => c.status !== 'ok').length;
+    const problems = checks.filter((c) => c.status === 'fail').length;
+    const warnings = checks.filter((c) => c.status === 'warn').length;
+    const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
     return [
-      ...checks.flatMap((c) => [`${mark[c.status]} ${c.check}: ${c.message}`, ...(c.fix ? [`     fix: ${c.fix}`] : [])]),
-      problems === 0 ? 'everything looks right' : `${problems} problem(s)`,
+      ...checks.flatMap((c) => [`${mark[c.status]} ${c.check}: ${c.message}`, ...(c.fix ? [`     ${c.status === 'warn' ? 'hint' : 'fix'}: ${c.fix}`] : [])]),
+      problems === 0 && warnings === 0 ? 'everything looks right'
+        : problems === 0 ? `no problems; ${plural(warnings, 'warning')} (WARN: worth a look, nothing is broken)`
+          : `${plural(problems, 'problem')}${warnings > 0 ? `, ${plural(warnings, 'warning')}` : ''}`,
     ];
   });
   if (!report.ok) throw new CliError('CHECK_FAILED', `${checks.filter((c) => c.status === 'fail').map((c) => c.check).join(', ')} failed (see the report above)`);
   return report;
+}
+
+/** What runs on the data folder: a live `up`, nothing, or servers a killed `up` left behind. */
+async function checkStack(resolved: ResolvedConnection): Promise<DoctorCheck> {
+  const found = await inspectStack(resolved.config.dataDir);
+  const where = found.dataDir;
+  if (found.ownerAlive) {
+    return { check: 'stack', status: 'ok', message: `mister-smith pid ${found.file!.pid} runs ${found.servers.length > 0 ? describeServers(found.servers) : 'embedded servers'}` };
+  }
+  if (found.orphans.length > 0) {
+    const pids = found.orphans.map((o) => o.pid).join(' ');
+    return {
+      check: 'stack', status: 'fail',
+      message: `${found.file ? `mister-smith pid ${found.file.pid} (stack.json) is gone, but ` : ''}${describeServers(found.orphans)} still run${found.orphans.length === 1 ? 's' : ''} on ${where} with nobody to stop ${found.orphans.length === 1 ? 'it' : 'them'}${resolved.natsFrom === 'default' ? `; this check falls back to ${resolved.config.nats.servers?.[0] ?? 'the default NATS'}, another server` : ''}`,
+      fix: `run "mister-smith up" again in this folder (it stops them cleanly, then starts fresh servers on the same data), or stop them: kill ${pids}`,
+    };
+  }
+  if (found.file) return { check: 'stack', status: 'warn', message: `stale ${stackFilePath(where)}: mister-smith pid ${found.file.pid} is gone and left no server running`, fix: 'nothing to do: the next "mister-smith up" removes it' };
+  return { check: 'stack', status: 'ok', message: `no mister-smith up running on ${where}` };
 }
 
 async function checkStreams(nats: NatsHandle, topology: Topology, add: (c: DoctorCheck) => void): Promise<boolean> {

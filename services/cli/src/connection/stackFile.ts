@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { msError } from '@mister-smith/core';
@@ -16,6 +17,11 @@ export interface StackFile {
   /** Child processes of the embedded servers (absent for servers reached by URL). */
   readonly natsPid?: number;
   readonly postgresPid?: number;
+  /** Ports and data folders of the embedded servers, so a later run finds them if this process dies. */
+  readonly natsPort?: number;
+  readonly postgresPort?: number;
+  readonly natsDataDir?: string;
+  readonly postgresDataDir?: string;
   readonly metricsUrl?: string;
   readonly startedAt: string;
 }
@@ -41,9 +47,15 @@ export async function removeStackFile(dataDir: string, pid: number): Promise<voi
 
 /**
  * Reads the stack file of a running stack; undefined when there is none or its process is gone
- * (a stack killed with SIGKILL leaves a stale file behind).
+ * (a stack killed with SIGKILL leaves a stale file behind: `readStackRecord` reads that one too).
  */
 export async function readStackFile(dataDir: string): Promise<StackFile | undefined> {
+  const file = await readStackRecord(dataDir);
+  return file && isAlive(file.pid) ? file : undefined;
+}
+
+/** Reads the stack file whether or not its process still runs; undefined when there is none. */
+export async function readStackRecord(dataDir: string): Promise<StackFile | undefined> {
   let text: string;
   try {
     text = await readFile(stackFilePath(dataDir), 'utf8');
@@ -60,15 +72,27 @@ export async function readStackFile(dataDir: string): Promise<StackFile | undefi
   if (typeof file?.pid !== 'number' || typeof file.natsUrl !== 'string' || typeof file.databaseUrl !== 'string') {
     throw msError('INVALID_CONFIG', `${stackFilePath(dataDir)} is not a stack file: remove it`);
   }
-  return isAlive(file.pid) ? file : undefined;
+  return file;
 }
 
-/** Whether a process with this pid exists. */
+/**
+ * Whether a process with this pid runs. A zombie (exited, not yet reaped by a parent that is gone)
+ * does not count: on Linux its /proc state is `Z`.
+ */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  if (!HAS_PROC) return true; // macOS: the signal said it exists
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.charAt(stat.lastIndexOf(')') + 2) !== 'Z';
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false; // gone since the signal
+    throw e;
   }
 }
+
+const HAS_PROC = existsSync('/proc/self/stat');

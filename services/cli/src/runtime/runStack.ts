@@ -3,13 +3,15 @@ import { loadConfig, msError, type Stack } from '@mister-smith/core';
 import { startLocalStack } from '@mister-smith/core/embedded';
 import { serveMetrics, type MetricsServer } from '@mister-smith/core';
 import type { Output } from '../cli/Output.js';
-import { readStackFile, removeStackFile, stackFilePath, writeStackFile } from '../connection/stackFile.js';
+import { describeServers, inspectStack } from '../connection/inspectStack.js';
+import { removeStackFile, stackFilePath, writeStackFile } from '../connection/stackFile.js';
 import { createCliLogger } from './createCliLogger.js';
 import { postgresPid } from './postgresPid.js';
 import { createStatusSampler } from './sampleStatus.js';
 import { startDemoFleet, type DemoFleet } from './startDemoFleet.js';
 import { startRoles, type Role, type RunningRoles } from './startRoles.js';
 import { startStatusLoop, type StatusLoop } from './startStatusLoop.js';
+import { stopOrphans } from './stopOrphans.js';
 import { waitForShutdown } from './waitForShutdown.js';
 
 /** Options of a long-running stack (`up` and the single roles). */
@@ -38,10 +40,18 @@ export async function runStack(name: string, options: RunStackOptions, output: O
   const say = (message: string) => output.record({ type: 'info', message }, message);
   const embeddedWanted = !config.nats.servers?.length || !config.databaseUrl;
   if (embeddedWanted) {
-    const other = await readStackFile(config.dataDir);
-    if (other && other.pid !== process.pid) {
-      throw msError('LOCKED', `another mister-smith process (pid ${other.pid}) runs embedded servers with data in ${resolve(config.dataDir)}: stop it, use it (other commands find it through ${stackFilePath(config.dataDir)}), or set MISTER_SMITH_DATA_DIR`);
+    const found = await inspectStack(config.dataDir);
+    if (found.ownerAlive && found.file!.pid !== process.pid) {
+      throw msError('LOCKED', `another mister-smith process (pid ${found.file!.pid}) runs embedded servers with data in ${resolve(config.dataDir)}: stop it, use it (other commands find it through ${stackFilePath(config.dataDir)}), or set MISTER_SMITH_DATA_DIR`);
     }
+    if (found.orphans.length > 0) {
+      // A previous run died without stopping its servers (SIGKILL, OOM): stop them before starting
+      // new ones, so no two servers ever run on one data folder.
+      say(`found ${describeServers(found.orphans)} left running${found.file ? ` by mister-smith pid ${found.file.pid}, which is gone` : ''}: stopping them first`);
+      await stopOrphans(found.orphans);
+      say('stopped them; starting fresh servers on the same data');
+    }
+    if (found.file && !found.ownerAlive) await removeStackFile(config.dataDir, found.file.pid);
   }
   const shutdown = waitForShutdown(options.duration);
   let stack: Stack | undefined;
@@ -57,12 +67,14 @@ export async function runStack(name: string, options: RunStackOptions, output: O
   try {
     stack = await startLocalStack({ config, onProgress: say });
     if (stack.embedded.nats || stack.embedded.postgres) {
-      const pgPid = stack.embedded.postgres ? await postgresPid(stack.embedded.postgres.dataDir) : undefined;
+      const { nats: en, postgres: ep } = stack.embedded;
+      const pgPid = ep ? await postgresPid(ep.dataDir) : undefined;
       await writeStackFile(config.dataDir, {
         pid: process.pid, natsUrl: stack.config.nats.servers![0]!, databaseUrl: stack.config.databaseUrl!,
         ...(config.namespace ? { namespace: config.namespace } : {}), profile: config.profile,
-        ...(stack.embedded.nats ? { natsPid: stack.embedded.nats.pid } : {}),
+        ...(en ? { natsPid: en.pid, natsPort: en.port, natsDataDir: resolve(en.dataDir) } : {}),
         ...(pgPid !== undefined ? { postgresPid: pgPid } : {}),
+        ...(ep ? { postgresPort: ep.port, postgresDataDir: resolve(ep.dataDir) } : {}),
         startedAt: new Date().toISOString(),
       });
       wroteStackFile = true;
