@@ -59,6 +59,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   const ns = get('MISTER_SMITH_NAMESPACE');
   const tls = { caFile: get('NATS_TLS_CA'), certFile: get('NATS_TLS_CERT'), keyFile: get('NATS_TLS_KEY') };
   const servers = get('NATS_URL')?.split(',').map((s) => s.trim()).filter(Boolean);
+  servers?.forEach(assertNatsServerUrl);
+  const databaseUrl = get('DATABASE_URL');
+  if (databaseUrl !== undefined) assertDatabaseUrl(databaseUrl);
   return {
     nats: dropUndefined({
       servers, user: get('NATS_USER'), pass: get('NATS_PASSWORD'), token: get('NATS_TOKEN'),
@@ -66,7 +69,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       tls: tls.caFile || tls.certFile || tls.keyFile ? dropUndefined(tls) : undefined,
     }),
     ...dropUndefined({
-      databaseUrl: get('DATABASE_URL'),
+      databaseUrl,
       namespace: ns === undefined ? undefined : assertNamespace(ns),
       metricsPort,
       placementCluster: get('MISTER_SMITH_PLACEMENT_CLUSTER'),
@@ -74,6 +77,52 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     profile,
     dataDir: get('MISTER_SMITH_DATA_DIR') ?? '.data',
   };
+}
+
+const NATS_SCHEMES = new Set(['nats:', 'tls:', 'ws:', 'wss:']);
+
+/**
+ * Refuses a NATS server address nats.js would misread (it resolves `nats//host` to a host named
+ * after a fragment): `nats://host:port` (or tls, ws, wss), or a bare `host[:port]`.
+ */
+function assertNatsServerUrl(server: string): void {
+  const malformed = (why: string, cause?: unknown) => msError('INVALID_CONFIG', `NATS_URL is malformed: ${JSON.stringify(redactUrl(server))} ${why}; expected nats://host:4222 (several: comma-separated)`, cause === undefined ? {} : { cause });
+  if (server.includes('://')) {
+    let url: URL;
+    try {
+      url = new URL(server);
+    } catch (e) {
+      throw malformed('is not a URL', e);
+    }
+    if (!NATS_SCHEMES.has(url.protocol)) throw malformed(`has the scheme ${url.protocol.slice(0, -1)} (nats, tls, ws or wss)`);
+    if (url.hostname === '') throw malformed('has no host');
+    return;
+  }
+  if (!/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/.test(server)) throw malformed('is neither a nats:// URL nor host:port');
+}
+
+/**
+ * Refuses a DATABASE_URL that pg would misread: pg resolves anything that is not an absolute URL
+ * against `postgres://base`, so a typo became "getaddrinfo ENOTFOUND base". Accepted:
+ * `postgres://` or `postgresql://` URLs, `socket:` URLs and socket folders (`/var/run/postgresql`).
+ */
+function assertDatabaseUrl(value: string): void {
+  if (value.startsWith('/')) return;
+  const malformed = (why: string, cause?: unknown) => msError('INVALID_CONFIG', `DATABASE_URL is malformed: ${JSON.stringify(redactUrl(value))} ${why}; expected postgres://user:password@host:5432/database`, cause === undefined ? {} : { cause });
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch (e) {
+    throw malformed('is not a URL', e);
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:' && url.protocol !== 'socket:') throw malformed(`has the scheme ${url.protocol.slice(0, -1)} (postgres or postgresql)`);
+  try {
+    decodeURIComponent(url.username);
+    decodeURIComponent(url.password);
+    decodeURIComponent(url.pathname);
+  } catch (e) {
+    throw malformed('has a bad %-escape (write % in a password as %25)', e);
+  }
 }
 
 function dropUndefined<T extends Record<string, unknown>>(o: T): { [K in keyof T]: Exclude<T[K], undefined> } {

@@ -69,3 +69,22 @@ describe('redactUrl', () => {
     expect(redactUrl('postgres://u@h/db?sslmode=disable&password=secret')).toBe('postgres://***@h/db?sslmode=disable&password=***');
   });
 });
+
+describe('loadConfig refuses malformed server addresses', () => {
+  it.each([
+    ['NATS_URL', 'nats//base'], ['NATS_URL', 'nats://'], ['NATS_URL', 'http://host:4222'], ['NATS_URL', 'nats://a:4222,nats:/b'],
+    ['DATABASE_URL', 'postgres//user@host/db'], ['DATABASE_URL', 'localhost:5432/db'], ['DATABASE_URL', 'mysql://h/db'], ['DATABASE_URL', 'postgres://u:p%zz@h/db'],
+  ])('%s=%s is INVALID_CONFIG, named as malformed', (name, value) => {
+    let message = '';
+    try { loadConfig({ [name]: value }); } catch (e) { message = MisterSmithError.is(e, 'INVALID_CONFIG') ? e.message : `other: ${String(e)}`; }
+    expect(message).toMatch(new RegExp(`^${name} is malformed: `));
+    expect(message).not.toContain('p%zz');
+  });
+
+  it.each([
+    ['NATS_URL', 'nats://127.0.0.1:4222'], ['NATS_URL', 'localhost:4222'], ['NATS_URL', 'tls://a.example:4443, wss://b.example'], ['NATS_URL', '[::1]:4222'],
+    ['DATABASE_URL', 'postgres://u:p%40ss@h:5432/db?sslmode=require'], ['DATABASE_URL', 'postgresql:///db'], ['DATABASE_URL', '/var/run/postgresql'],
+  ])('%s=%s is accepted', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).not.toThrow();
+  });
+});

@@ -1,6 +1,7 @@
 import { JetStreamEventLog, msError, subscribe, type LogItem, type StartAt, type Topology } from '@mister-smith/core';
 import { createOutput, type Output } from '../cli/Output.js';
 import { compactJson } from '../cli/formatTable.js';
+import { agentExists } from '../connection/agentExists.js';
 import { openClients } from '../connection/openClients.js';
 import { waitForShutdown } from '../runtime/waitForShutdown.js';
 
@@ -51,6 +52,11 @@ function streamOf(subjects: readonly string[] | undefined): keyof Topology['stre
 export async function eventsTail(options: EventsTailOptions = {}, output: Output = createOutput({ json: options.json === true })): Promise<EventsTailResult> {
   const stream = streamOf(options.subjects);
   if (options.agent !== undefined && options.subjects?.length) throw msError('INVALID_ARGUMENT', 'give either --agent or --subject, not both');
+  if (options.follow === false && (options.from ?? 'new') === 'new') {
+    // Nothing stored is shown from "new", and nothing live without following: say so plainly.
+    output.record({ type: 'nothing', message: 'nothing to show' }, 'nothing to show: --from new (the default) skips stored events and --no-follow skips live ones; use --from start, a sequence or a time');
+    return { events: 0, malformed: 0, caughtUpAt: undefined };
+  }
   await using c = await openClients(options.env ? { env: options.env } : {});
   const log = new JetStreamEventLog(c.nats, c.topology.streams[stream], { namespace: c.topology.namespace });
   const sub = subscribe(log, {
@@ -68,6 +74,10 @@ export async function eventsTail(options: EventsTailOptions = {}, output: Output
   try {
     for await (const raw of sub) {
       const item: LogItem = raw.kind === 'caught-up' ? { kind: 'caught-up', seq: Math.max(raw.seq, highest) } : raw;
+      if (item.kind === 'caught-up' && options.agent !== undefined && result.events === 0 && !(await agentExists(c, options.agent))) {
+        if (options.follow === false) throw msError('UNKNOWN_AGENT', `agent ${options.agent} is unknown: no events, no KV state${c.config.databaseUrl !== undefined ? ' and no registry row' : ''}`, { details: { agentId: options.agent } });
+        output.record({ type: 'unknown-agent', agentId: options.agent }, `-- agent ${options.agent} is unknown so far (no events, no state); waiting for its first event (Ctrl-C to stop) --`);
+      }
       print(item, output, options.follow !== false);
       if (item.kind === 'event') { result.events++; highest = Math.max(highest, item.record.seq); }
       else if (item.kind === 'malformed') { result.malformed++; highest = Math.max(highest, item.seq); }

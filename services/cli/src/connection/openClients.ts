@@ -13,6 +13,8 @@ export interface Clients extends AsyncDisposable {
   /** PostgreSQL; `requirePg()` explains how to configure it when it is unknown. */
   readonly pg: DatabaseHandle | undefined;
   requirePg(): DatabaseHandle;
+  /** PostgreSQL when it is known (DATABASE_URL or the running stack), connected on first use; else undefined. */
+  optionalPg(): Promise<DatabaseHandle | undefined>;
   close(): Promise<void>;
 }
 
@@ -54,8 +56,10 @@ export async function openClients(options: OpenClientsOptions = {}): Promise<Cli
     namespace: config.namespace, profile: config.profile, clusterSize: nats.clusterSize,
     ...(config.placementCluster ? { placementCluster: config.placementCluster } : {}),
   });
+  let lazyPg: Promise<DatabaseHandle> | undefined;
   let closing: Promise<void> | undefined;
   const close = () => (closing ??= (async () => {
+    if (lazyPg && !pg) pg = await lazyPg.catch(() => undefined); // its failure was the caller's error already
     try {
       if (pg) {
         // core's DatabaseHandle.close() ends the pool only once kysely has run a query: otherwise its
@@ -72,6 +76,11 @@ export async function openClients(options: OpenClientsOptions = {}): Promise<Cli
     requirePg() {
       if (!pg) throw postgresUnknown(resolved);
       return pg;
+    },
+    optionalPg() {
+      if (pg) return Promise.resolve(pg);
+      if (config.databaseUrl === undefined) return Promise.resolve(undefined);
+      return (lazyPg ??= createDatabase(config.databaseUrl, { max: 2, applicationName: 'mister-smith-cli' }));
     },
     close,
     [Symbol.asyncDispose]: close,
