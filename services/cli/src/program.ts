@@ -1,6 +1,8 @@
+import { createRequire } from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
+import { CliError } from './cli/CliError.js';
 import { exitCodeOf, formatError } from './cli/formatError.js';
-import { jsonValue, lifecycleState, port, positiveInt, positiveSeconds, startAt, strategy, traceparent } from './cli/parsers.js';
+import { jsonValue, lifecycleState, port, positiveInt, positiveSeconds, startAt, strategy, taskStatus, traceparent } from './cli/parsers.js';
 import { BUCKET_ALIASES } from './connection/resolveBucket.js';
 
 const ENV_HELP = `
@@ -18,6 +20,22 @@ function leaf(cmd: Command, example: string): Command {
     .addHelpText('after', `\nExample:\n  ${example.split('\n').join('\n  ')}`);
 }
 
+/** The CLI's version (services/cli/package.json). */
+export const CLI_VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+
+/**
+ * A command that only groups subcommands: run alone, or with an unknown subcommand, it is a usage
+ * error (one line, exit 2) naming the subcommands, like every other usage error.
+ */
+function group(parent: Command, name: string, description: string): Command {
+  // Arguments, not allowExcessArguments(true): that setting would pass on to the subcommands.
+  const cmd = parent.command(name).description(description).argument('[command]', 'one of the commands below').argument('[args...]', "the command's arguments").usage('<command> [arguments] [options]');
+  return cmd.action(function (this: Command, sub: string | undefined) {
+    const subs = this.commands.map((c) => c.name()).join(', ');
+    throw new CliError('USAGE', `${sub === undefined ? `"${name}" needs a subcommand` : `unknown command "${name} ${sub}"`}: ${subs} (see --help)`);
+  });
+}
+
 /** Wraps an action; each action imports its command module lazily, so `--help` and usage errors stay fast. */
 const lazy = <A extends unknown[]>(fn: (...args: A) => Promise<unknown>) => async (...args: A) => { await fn(...args); };
 
@@ -31,9 +49,10 @@ export interface CliIo {
  * Builds the `mister-smith` command tree (commander). Every leaf takes `--json`; usage errors are
  * reported as one line on stderr.
  */
-export function createProgram(io: CliIo = {}): Command {
+export function createProgram(io: CliIo = {}, status: { exitCode: number } = { exitCode: 0 }): Command {
   const program = new Command('mister-smith')
     .description('Mister Smith: the state layer of an AI agent framework (NATS JetStream + PostgreSQL)')
+    .version(CLI_VERSION, '-V, --version', 'print the version')
     .exitOverride()
     .configureOutput({
       ...(io.writeOut ? { writeOut: io.writeOut } : {}),
@@ -70,7 +89,7 @@ export function createProgram(io: CliIo = {}): Command {
       await migrate(opts);
     }));
 
-  const agents = program.command('agents').description('spawn, inspect, change and stop agents');
+  const agents = group(program, 'agents', 'spawn, inspect, change and stop agents');
   leaf(agents.command('spawn').description('spawn agents through a running supervisor')
     .requiredOption('--type <type>', 'agent type (the demo supervisor runs counter and notes)')
     .option('--id <id>', 'agent id (with --count N: <id>-1 ... <id>-N); default generated')
@@ -93,12 +112,15 @@ export function createProgram(io: CliIo = {}): Command {
       await agentsGet(id, key, opts);
     }));
   leaf(agents.command('set').description('write one key of an agent through the state plane')
-    .argument('<id>', 'agent id').argument('<key>', 'state key').argument('<json>', 'the value, as JSON', jsonValue)
+    .argument('<id>', 'agent id').argument('<key>', 'state key').argument('[json]', 'the value, as JSON (or --file)', jsonValue)
+    .option('--file <path>', 'read the JSON value from a file, or from stdin with -')
     .addOption(new Option('--strategy <strategy>', 'conflict strategy: lww, vclock or crdt').argParser(strategy))
-    .addOption(new Option('--traceparent <traceparent>', 'W3C trace context carried in the event header').argParser(traceparent)), `mister-smith agents set c1 count 5\nmister-smith agents set c1 profile '{"name":"Ada"}' --strategy vclock`)
-    .action(lazy(async (id: string, key: string, value: unknown, opts: { strategy?: never; traceparent?: string; json?: boolean }) => {
+    .addOption(new Option('--traceparent <traceparent>', 'W3C trace context carried in the event header').argParser(traceparent)), `mister-smith agents set c1 count 5\nmister-smith agents set c1 profile '{"name":"Ada"}' --strategy vclock\nmister-smith agents set c1 transcript --file transcript.json\ncat big.json | mister-smith agents set c1 doc --file -`)
+    .action(lazy(async (id: string, key: string, value: unknown, opts: { file?: string; strategy?: never; traceparent?: string; json?: boolean }) => {
+      if ((value === undefined) === (opts.file === undefined)) throw new CliError('USAGE', 'agents set needs the value either as an argument or with --file PATH (- for stdin), not both (see --help)');
+      const { readJsonFile } = await import('./cli/readValueFile.js');
       const { agentsSet } = await import('./commands/agentsSet.js');
-      await agentsSet(id, key, value, opts);
+      await agentsSet(id, key, opts.file !== undefined ? await readJsonFile(opts.file) : value, opts);
     }));
   leaf(agents.command('stop').description('flush and expire an agent wherever it is ACTIVE').argument('<id>', 'agent id'), 'mister-smith agents stop c1')
     .action(lazy(async (id: string, opts: { json?: boolean }) => {
@@ -106,13 +128,15 @@ export function createProgram(io: CliIo = {}): Command {
       await agentsStop(id, opts);
     }));
   leaf(agents.command('history').description("a key's (or every key's) values over time, from the stream and the KV history")
-    .argument('<id>', 'agent id').argument('[key]', 'state key'), 'mister-smith agents history c1 count')
-    .action(lazy(async (id: string, key: string | undefined, opts: { json?: boolean }) => {
+    .argument('<id>', 'agent id').argument('[key]', 'state key')
+    .addOption(new Option('--from <where>', 'from this stream sequence or ISO-8601 time on (start: all kept)').argParser(startAt))
+    .addOption(new Option('--limit <n>', 'at most this many values: the first after --from, else the latest').argParser(positiveInt)), 'mister-smith agents history c1 count --limit 10\nmister-smith agents history c1 --from 2024-05-01T12:00:00Z')
+    .action(lazy(async (id: string, key: string | undefined, opts: { from?: never; limit?: number; json?: boolean }) => {
       const { agentsHistory } = await import('./commands/agentsHistory.js');
       await agentsHistory(id, key, opts);
     }));
 
-  const events = program.command('events').description('follow the event streams');
+  const events = group(program, 'events', 'follow the event streams');
   leaf(events.command('tail').description('stored events, a "caught up" marker, then live events')
     .option('--agent <id>', "only this agent's state and lifecycle events")
     .option('--subject <subject>', 'subject filter, wildcards allowed (repeatable; one stream)', (v: string, prev: string[]) => [...prev, v], [] as string[])
@@ -124,7 +148,7 @@ export function createProgram(io: CliIo = {}): Command {
       await eventsTail({ ...opts, subjects: opts.subject });
     }));
 
-  const projections = program.command('projections').description('inspect and rebuild projections');
+  const projections = group(program, 'projections', 'inspect and rebuild projections');
   leaf(projections.command('status').description('checkpoint, head, lag, state and rate of every projection'), 'mister-smith projections status')
     .action(lazy(async (opts: { json?: boolean }) => {
       const { projectionsStatus } = await import('./commands/projectionsStatus.js');
@@ -139,7 +163,7 @@ export function createProgram(io: CliIo = {}): Command {
       await projectionsRebuild(name, opts);
     }));
 
-  const kv = program.command('kv').description('read and watch KV buckets');
+  const kv = group(program, 'kv', 'list, read, watch and write KV buckets');
   leaf(kv.command('get').description('the live value of a key').argument('<bucket>', BUCKET_ALIASES).argument('<key>', 'key (agent state: <agentId>.<stateKey>)'), 'mister-smith kv get agent-state c1.count')
     .action(lazy(async (bucket: string, key: string, opts: { json?: boolean }) => {
       const { kvGet } = await import('./commands/kvGet.js');
@@ -151,6 +175,57 @@ export function createProgram(io: CliIo = {}): Command {
     .action(lazy(async (bucket: string, key: string, opts: { limit?: number; updatesOnly?: boolean; json?: boolean }) => {
       const { kvWatch } = await import('./commands/kvWatch.js');
       await kvWatch(bucket, key, opts);
+    }));
+
+  leaf(kv.command('ls').description('the buckets (no argument), or the live keys of a bucket').argument('[bucket]', BUCKET_ALIASES).argument('[filter]', 'key filter (* and > allowed; default >)'), 'mister-smith kv ls\nmister-smith kv ls agent-state "c1.*"')
+    .action(lazy(async (bucket: string | undefined, filter: string | undefined, opts: { json?: boolean }) => {
+      const { kvList } = await import('./commands/kvList.js');
+      await kvList(bucket, filter, opts);
+    }));
+  leaf(kv.command('put').description('store a value (text as given) under a key; not for agent state (use agents set)').argument('<bucket>', BUCKET_ALIASES).argument('<key>', 'key').argument('[value]', 'the value (or --file)')
+    .option('--file <path>', 'read the value from a file, or from stdin with -'), `mister-smith kv put agent-config c1.model '"large"'\nmister-smith kv put session user-1 --file session.json`)
+    .action(lazy(async (bucket: string, key: string, value: string | undefined, opts: { file?: string; json?: boolean }) => {
+      if ((value === undefined) === (opts.file === undefined)) throw new CliError('USAGE', 'kv put needs the value either as an argument or with --file PATH (- for stdin), not both (see --help)');
+      const { kvPut } = await import('./commands/kvPut.js');
+      await kvPut(bucket, key, value, opts);
+    }));
+  leaf(kv.command('del').description('delete a key (history keeps older revisions); not for agent state').argument('<bucket>', BUCKET_ALIASES).argument('<key>', 'key'), 'mister-smith kv del session user-1')
+    .action(lazy(async (bucket: string, key: string, opts: { json?: boolean }) => {
+      const { kvDelete } = await import('./commands/kvDelete.js');
+      await kvDelete(bucket, key, opts);
+    }));
+
+  const tasks = group(program, 'tasks', 'list, inspect and cancel the tasks of tasks.queue');
+  leaf(tasks.command('list').description('tasks of tasks.queue, newest first, with a count per status')
+    .addOption(new Option('--status <status>', 'pending, running, completed, failed or cancelled').argParser(taskStatus))
+    .option('--agent <id>', 'only tasks assigned to this agent')
+    .addOption(new Option('--limit <n>', 'at most this many (default 50)').argParser(positiveInt)), 'mister-smith tasks list --status failed')
+    .action(lazy(async (opts: { status?: never; agent?: string; limit?: number; json?: boolean }) => {
+      const { tasksList } = await import('./commands/tasksList.js');
+      await tasksList(opts);
+    }));
+  leaf(tasks.command('get').description('one task: payload, result, error, attempts and its lifecycle events').argument('<taskId>', 'task id (a uuid)'), 'mister-smith tasks get 0190d3a4-5b8f-7c1a-9e2d-3f4a5b6c7d8e')
+    .action(lazy(async (taskId: string, opts: { json?: boolean }) => {
+      const { tasksGet } = await import('./commands/tasksGet.js');
+      await tasksGet(taskId, opts);
+    }));
+  leaf(tasks.command('cancel').description('cancel a pending or running task (tasks.cancelled.<id> follows)').argument('<taskId>', 'task id (a uuid)'), 'mister-smith tasks cancel 0190d3a4-5b8f-7c1a-9e2d-3f4a5b6c7d8e')
+    .action(lazy(async (taskId: string, opts: { json?: boolean }) => {
+      const { tasksCancel } = await import('./commands/tasksCancel.js');
+      await tasksCancel(taskId, opts);
+    }));
+
+  leaf(program.command('sql').description("open psql on the stack's database (prints its URL when psql is missing); arguments after -- go to psql")
+    .argument('[psqlArgs...]', 'passed to psql'), 'mister-smith sql\nmister-smith sql -- -c "SELECT status, count(*) FROM tasks.queue GROUP BY 1"')
+    .action(lazy(async (psqlArgs: string[], opts: { json?: boolean }) => {
+      const { sqlShell } = await import('./commands/sqlShell.js');
+      const r = await sqlShell(psqlArgs, opts);
+      if (r.ran === 'psql') status.exitCode = r.exitCode;
+    }));
+  leaf(program.command('env').description("print the stack's connection variables as export lines: eval \"$(mister-smith env)\""), 'mister-smith env\neval "$(mister-smith env)" && psql "$DATABASE_URL"')
+    .action(lazy(async (opts: { json?: boolean }) => {
+      const { envCommand } = await import('./commands/envCommand.js');
+      await envCommand(opts);
     }));
 
   leaf(program.command('streams').description('messages, bytes, sequences and consumers of every stream and bucket'), 'mister-smith streams --json')
@@ -173,15 +248,16 @@ export function createProgram(io: CliIo = {}): Command {
  * usage error, 1 on any other failure, which is printed as one line on stderr.
  */
 export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<number> {
-  const program = createProgram(io);
+  const status = { exitCode: 0 };
+  const program = createProgram(io, status);
   const writeErr = io.writeErr ?? ((t: string) => { process.stderr.write(t); });
   try {
     await program.parseAsync([...argv]);
-    return 0;
+    return status.exitCode;
   } catch (e) {
     if (e instanceof CommanderError) {
       // Help and version exit 0; commander already printed usage errors (one line, see outputError).
-      return e.exitCode === 0 ? 0 : e.code === 'commander.help' || e.code === 'commander.helpDisplayed' ? e.exitCode : 2;
+      return e.exitCode === 0 ? 0 : 2;
     }
     writeErr(`${formatError(e)}\n`);
     if (process.env.MISTER_SMITH_DEBUG === '1' && e instanceof Error) writeErr(`${e.stack ?? ''}\n`);

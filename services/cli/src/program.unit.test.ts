@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './program.js';
 
@@ -13,6 +14,7 @@ const COMMANDS: readonly (readonly string[])[] = [
   ['up'], ['supervisor'], ['projector'], ['bridge'], ['migrate'],
   ['agents', 'spawn'], ['agents', 'list'], ['agents', 'get'], ['agents', 'set'], ['agents', 'stop'], ['agents', 'history'],
   ['events', 'tail'], ['projections', 'status'], ['projections', 'rebuild'], ['kv', 'get'], ['kv', 'watch'], ['streams'], ['doctor'],
+  ['kv', 'ls'], ['kv', 'put'], ['kv', 'del'], ['tasks', 'list'], ['tasks', 'get'], ['tasks', 'cancel'], ['sql'], ['env'],
 ];
 
 /** Bad usage of every command: refused by the parser, before anything connects. */
@@ -31,6 +33,11 @@ const USAGE: readonly (readonly string[])[] = [
   ['projections', 'rebuild', 'a', 'b'], ['projections', 'status', '--all'],
   ['kv', 'get', 'agent-state'], ['kv', 'watch', 'agent-state', 'k', '--limit', '0'], ['kv', 'put', 'a', 'b'],
   ['streams', 'now'], ['doctor', '--fix'],
+  // Groups without (or with an unknown) subcommand, values given twice or not at all, bad options of the newer commands.
+  ['agents'], ['events'], ['projections'], ['kv'], ['tasks'], ['agents', 'frob'], ['kv', 'frob'],
+  ['agents', 'set', 'a1', 'k', '1', '--file', 'v.json'], ['kv', 'put', 'session', 'k'], ['kv', 'put', 'session', 'k', 'v', '--file', '-'],
+  ['agents', 'history', 'a1', '--limit', '0'], ['agents', 'history', 'a1', '--from', 'yesterday'],
+  ['tasks', 'list', '--status', 'done'], ['tasks', 'get'], ['tasks', 'cancel'], ['kv', 'del', 'session'], ['env', 'extra'],
 ];
 
 describe('mister-smith command line parsing', () => {
@@ -50,10 +57,15 @@ describe('mister-smith command line parsing', () => {
     expect(out).toMatch(/\nExample:\n {2}((NATS_URL|DATABASE_URL)=\S+ )*mister-smith /);
   });
 
+  it('prints the version of services/cli/package.json with --version and -V, exit 0', async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) expect(await run([flag])).toEqual({ code: 0, out: `${version}\n`, err: '' });
+  });
+
   it('shows the connection rules in the top-level help', async () => {
     const { code, out } = await run(['--help']);
     expect(code).toBe(0);
     expect(out).toContain('stack.json');
-    for (const c of ['up', 'supervisor', 'projector', 'bridge', 'migrate', 'agents', 'events', 'projections', 'kv', 'streams', 'doctor']) expect(out).toMatch(new RegExp(`\\n  ${c} `));
+    for (const c of ['up', 'supervisor', 'projector', 'bridge', 'migrate', 'agents', 'events', 'projections', 'kv', 'tasks', 'sql', 'env', 'streams', 'doctor']) expect(out).toMatch(new RegExp(`\\n  ${c} `));
   });
 });

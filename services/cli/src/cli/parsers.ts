@@ -71,3 +71,10 @@ export function traceparent(value: string): string {
   }
   return value;
 }
+
+/** A task status (`tasks list --status failed`). */
+export function taskStatus(value: string): string {
+  const s = value.toLowerCase();
+  if (!['pending', 'running', 'completed', 'failed', 'cancelled'].includes(s)) throw new InvalidArgumentError('expected pending, running, completed, failed or cancelled');
+  return s;
+}
