@@ -1,3 +1,4 @@
+import { backoffMs } from '@mister-smith/core/util';
 import { JetStreamEventLog, MisterSmithError, msError, type EventLog } from '@mister-smith/core';
 import { pino, type Logger } from 'pino';
 import { Registry } from 'prom-client';
@@ -149,7 +150,7 @@ export class OutboxBridge implements Bridge {
         failures = 0;
       } catch (e) {
         failures++;
-        const delay = Math.round(Math.min(this.#o.maxBackoffMs, 200 * 2 ** (failures - 1)) * (0.5 + Math.random() / 2));
+        const delay = backoffMs(failures, { baseMs: 200, maxMs: this.#o.maxBackoffMs, jitter: 'equal' });
         this.#fail(e, 'publishing the outbox', { attempt: failures, retryInMs: delay });
         await this.#wakeup.wait(delay);
         continue;

@@ -1,3 +1,4 @@
+import { sleep } from '@mister-smith/core/util';
 import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/nats-core';
 
@@ -27,7 +28,6 @@ export interface CommandLoad {
   stop(): Promise<void>;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * `workers` loops send `increment` to `agents` round-robin on `subject` (`<ns.>mister-smith.supervisor.command`),

@@ -1,3 +1,4 @@
+import { sleep } from '@mister-smith/core/util';
 import { MisterSmithError, type StateStore } from '@mister-smith/core';
 
 /** One acknowledged write: the value and the stream sequence it was acknowledged with. */
@@ -71,7 +72,6 @@ export function startWriteLoad(writers: readonly LoadWriter[], options: WriteLoa
   const rejectionSamples = new Map<string, string[]>();
   let outOfOrderAcks = 0;
   let stopped = false;
-  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
   const loop = async (w: LoadWriter, agentId: string) => {
     for (const key of keys) ledger.set(`${agentId}.${key}`, { agentId, key, writer: w.id, acked: [], maxAttempted: 0 });

@@ -7,7 +7,7 @@ import { sql } from 'kysely';
 import { counterAgent } from '../agentTypes/counterAgent.js';
 import { createSupervisor } from '../supervisor/createSupervisor.js';
 import type { Supervisor } from '../supervisor/Supervisor.js';
-import { mapLimit } from '../util/mapLimit.js';
+import { mapLimit } from '@mister-smith/core/util';
 
 /** What the actor benchmark runs against (a `TestEnv` fits). */
 export interface ActorBenchEnv {

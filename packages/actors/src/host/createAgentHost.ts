@@ -1,5 +1,6 @@
 import { msError, newId, type LifecycleState } from '@mister-smith/core';
 import { createActor, fromPromise, type ActorRefFrom, type SnapshotFrom } from 'xstate';
+import { backoffMs } from '@mister-smith/core/util';
 import type { AgentType } from '../agentTypes/AgentType.js';
 import { agentLifecycleMachine } from '../lifecycle/agentLifecycleMachine.js';
 import { isSystemCommand } from '../runtime/systemCommands.js';
@@ -145,7 +146,7 @@ export function createAgentHost(options: AgentHostOptions): AgentHost {
       options.onRestart?.(agentId, { attempt: history.length, error: err, gaveUp: true });
       return;
     }
-    const delay = Math.min(10_000, restartBackoffMs * 2 ** (history.length - 1));
+    const delay = backoffMs(history.length, { baseMs: restartBackoffMs, maxMs: 10_000 });
     const timer = clock.setTimeout(() => {
       restartTimers.delete(timer);
       if (stopping || actors.has(agentId)) return;

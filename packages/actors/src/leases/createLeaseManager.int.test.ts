@@ -1,10 +1,10 @@
+import { sleep } from '@mister-smith/core/util';
 import { MisterSmithError } from '@mister-smith/core';
 import { startTestEnv, type TestEnv } from '@mister-smith/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLeaseManager } from './createLeaseManager.js';
 
 const codeOf = async (p: Promise<unknown>) => p.then(() => 'no error', (e: unknown) => (MisterSmithError.is(e) ? e.code : String(e)));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('createLeaseManager', () => {
   // One namespace for the file (a 1 s lease TTL); each test uses its own agent ids.

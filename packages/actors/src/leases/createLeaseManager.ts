@@ -1,7 +1,6 @@
 import { assertAgentId, MisterSmithError, msError, silentLogger, type KvStore, type Logger } from '@mister-smith/core';
-import { mapLimit } from '../util/mapLimit.js';
-import { sleep } from '../util/sleep.js';
 import type { LeaseLossReason, LeaseManager, LeaseOwner } from './LeaseManager.js';
+import { mapLimit, sleep } from '@mister-smith/core/util';
 
 /** Options of `createLeaseManager`. */
 export interface LeaseManagerOptions {

@@ -1,3 +1,4 @@
+import { backoffMs } from '@mister-smith/core/util';
 import type { LifecycleConfig } from './lifecycleTypes.js';
 
 /**
@@ -5,6 +6,5 @@ import type { LifecycleConfig } from './lifecycleTypes.js';
  * `backoffMaxMs`. Deterministic, so machine tests can step a simulated clock exactly.
  */
 export function backoffDelay(config: Pick<LifecycleConfig, 'backoffBaseMs' | 'backoffMaxMs'>, attempt: number): number {
-  const n = Math.max(1, attempt);
-  return Math.min(config.backoffMaxMs, config.backoffBaseMs * 2 ** Math.min(n - 1, 30));
+  return backoffMs(attempt, { baseMs: config.backoffBaseMs, maxMs: config.backoffMaxMs });
 }

@@ -2,11 +2,11 @@ import { MisterSmithError, type AgentLifecycleChangedData, type SupervisorHeartb
 import { startTestEnv } from '@mister-smith/core/testing';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { mapLimit } from '../util/mapLimit.js';
 import { counterAgent } from '../agentTypes/counterAgent.js';
 import { notesAgent, type NotesState } from '../agentTypes/notesAgent.js';
 import { createSupervisor } from './createSupervisor.js';
 import { eventsOf, eventually, stateRows } from './supervisorTestKit.test.js';
+import { mapLimit } from '@mister-smith/core/util';
 
 const codeOf = async (p: Promise<unknown>) => p.then(() => 'no error', (e: unknown) => (MisterSmithError.is(e) ? e.code : String(e)));
 

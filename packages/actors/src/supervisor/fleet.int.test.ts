@@ -2,9 +2,9 @@ import { startTestEnv } from '@mister-smith/core/testing';
 import { describe, expect, it } from 'vitest';
 import { counterAgent } from '../agentTypes/counterAgent.js';
 import { defineAgentType } from '../agentTypes/defineAgentType.js';
-import { mapLimit } from '../util/mapLimit.js';
 import { createSupervisor } from './createSupervisor.js';
 import { eventually, stateRows } from './supervisorTestKit.test.js';
+import { mapLimit } from '@mister-smith/core/util';
 
 // The counter with a short idle TTL, so the fleet passivates within the test.
 const sleepyCounter = defineAgentType({ ...counterAgent, name: 'sleepy-counter', idleTtlMs: 2_000 });

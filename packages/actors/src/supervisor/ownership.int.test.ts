@@ -3,10 +3,10 @@ import { startTestEnv, type TestEnv } from '@mister-smith/core/testing';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { counterAgent } from '../agentTypes/counterAgent.js';
-import { mapLimit } from '../util/mapLimit.js';
 import { createSupervisor } from './createSupervisor.js';
 import type { SupervisorOptions } from './Supervisor.js';
 import { eventsOf, eventually, stateRows } from './supervisorTestKit.test.js';
+import { mapLimit } from '@mister-smith/core/util';
 
 const codeOf = async (p: Promise<unknown>) => p.then(() => 'no error', (e: unknown) => (MisterSmithError.is(e) ? e.code : String(e)));
 

@@ -9,6 +9,8 @@ import type { NatsHandle } from '../nats/connectNats.js';
 import { JsCodes, classifyNatsError, isTransientNatsError, jsApiCode } from '../nats/natsErrors.js';
 import { RETRY_BUDGET_MS, retryTransient } from '../nats/retryTransient.js';
 import { AsyncQueue } from '../util/AsyncQueue.js';
+import { backoffMs } from '../util/backoffMs.js';
+import { sleep } from '../util/sleep.js';
 import { subjectMatches } from '../config/subjectMatches.js';
 import type { AppendOptions, AppendResult, EventLog, EventSubscription, LogItem, ReadOptions } from './EventLog.js';
 
@@ -87,7 +89,7 @@ export class JetStreamEventLog implements EventLog {
         if (jsApiCode(e) === JsCodes.maxPayload) {
           throw msError('PAYLOAD_TOO_LARGE', `event on ${event.subject} exceeds the server's maximum payload`, { cause: e });
         }
-        const pause = Math.min(3000, 100 * 2 ** attempt);
+        const pause = backoffMs(attempt + 1, { baseMs: 100, maxMs: 3000 });
         if (!isTransientNatsError(e) || attempt >= this.#maxAttempts || Date.now() + pause > deadline) {
           if (isTransientNatsError(e)) await this.#assertStreamExists();
           throw classifyNatsError(e, `append to ${event.subject}`);
@@ -215,6 +217,3 @@ function toItem(m: JsMsg): LogItem {
   }
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}

@@ -4,6 +4,8 @@ import { msError, MisterSmithError } from '../errors/MisterSmithError.js';
 import type { NatsHandle } from '../nats/connectNats.js';
 import { JsCodes, classifyNatsError, jsApiCode } from '../nats/natsErrors.js';
 import { AsyncQueue } from '../util/AsyncQueue.js';
+import { backoffMs } from '../util/backoffMs.js';
+import { sleep } from '../util/sleep.js';
 import type { CasOptions, CasResolve, CasResult, KvItem, KvPayload, KvStore, KvWatch } from './KvStore.js';
 
 const encoder = new TextEncoder();
@@ -125,7 +127,7 @@ export class JetStreamKvStore implements KvStore {
         if (!MisterSmithError.is(e, 'REVISION_CONFLICT')) throw e;
         lastError = e;
         // Full jitter: spreads competing writers so one of them wins the next round.
-        await sleep(Math.random() * backoff * 2 ** Math.min(attempt, 8));
+        await sleep(backoffMs(attempt + 1, { baseMs: backoff, maxMs: backoff * 2 ** 8, jitter: 'full' }));
       }
     }
     throw msError('RETRIES_EXHAUSTED', `compare-and-set on ${this.bucket}/${key} lost ${maxAttempts} races in a row`, { cause: lastError, details: { key, attempts: maxAttempts } });
@@ -154,9 +156,6 @@ function toItem(e: KvEntry): KvItem {
   return { key: e.key, value: e.value, revision: e.revision, created: e.created, operation: e.operation };
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
 
 /** Encodes a JSON value for KV. */
 export function jsonPayload(value: unknown): Uint8Array {

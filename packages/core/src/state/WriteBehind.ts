@@ -6,6 +6,8 @@ import { upsertStateRows, type StateRow } from '../pg/upsertStateRows.js';
 import { compareVersions } from '../events/EventEnvelope.js';
 import type { StateMetrics } from '../observability/coreMetrics.js';
 import type { FlushReport } from './StateStore.js';
+import { backoffMs } from '../util/backoffMs.js';
+import { sleep } from '../util/sleep.js';
 
 /** Options of the write-behind buffer. */
 export interface WriteBehindOptions {
@@ -94,7 +96,7 @@ export class WriteBehind {
     } catch (e) {
       this.#failures++;
       this.#opts.metrics.flushes.inc({ result: 'error' });
-      const backoff = Math.min(this.#opts.maxBackoffMs ?? 30_000, 200 * 2 ** Math.min(this.#failures, 10));
+      const backoff = backoffMs(this.#failures + 1, { baseMs: 200, maxMs: this.#opts.maxBackoffMs ?? 30_000 });
       this.#opts.logger.warn({ err: e, rows: rows.length, retryInMs: backoff }, 'flush to PostgreSQL failed; rows stay dirty');
       this.#schedule(backoff, true);
       throw MisterSmithError.is(e) ? e : msError('POSTGRES_UNAVAILABLE', `flush of ${rows.length} rows to PostgreSQL failed (they stay dirty and are retried): ${(e as Error)?.message ?? String(e)}`, { cause: e, details: { rows: rows.length } });
@@ -117,7 +119,7 @@ export class WriteBehind {
   /** Final flush (bounded attempts) and timer stop. Returns rows that could not be written. */
   async close(attempts = 3): Promise<number> {
     for (let i = 0; i < attempts && this.#dirty.size > 0; i++) {
-      try { await this.flush(); } catch { await new Promise((r) => setTimeout(r, 200 * (i + 1))); }
+      try { await this.flush(); } catch { await sleep(200 * (i + 1)); }
     }
     this.#closed = true;
     if (this.#timer) clearTimeout(this.#timer);

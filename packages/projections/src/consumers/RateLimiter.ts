@@ -1,4 +1,4 @@
-import { sleep } from '../util/sleep.js';
+import { sleep } from '@mister-smith/core/util';
 
 /**
  * A token bucket: `take()` resolves when the next message may go, at most `perSecond` on average

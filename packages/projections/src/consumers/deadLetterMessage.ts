@@ -1,8 +1,7 @@
 import type { DatabaseHandle } from '@mister-smith/core';
 import { recordDeadLetters, type DeadLetter } from '../pg/deadLetters.js';
 import type { ProjectionLogger } from '../runner/ProjectionLogger.js';
-import { backoffMs } from '../util/backoff.js';
-import { sleep } from '../util/sleep.js';
+import { backoffMs, sleep } from '@mister-smith/core/util';
 
 /**
  * Records a dead letter with a bounded retry: `recorded`, `duplicate` (this position was recorded
@@ -17,7 +16,7 @@ export async function deadLetterWithRetry(pg: DatabaseHandle, letter: DeadLetter
     } catch (e) {
       last = e;
       if (signal?.aborted) break;
-      await sleep(backoffMs(attempt, 100, 2000), signal);
+      await sleep(backoffMs(attempt, { baseMs: 100, maxMs: 2000, jitter: 'equal' }), signal);
     }
   }
   logger.error({ err: last, letter: { ...letter, payload: Buffer.from(letter.payload).toString('base64') } }, 'could not record a dead letter');

@@ -4,11 +4,10 @@ import { logicalSubject } from '../read/toProjectionItem.js';
 import { streamState } from '../read/streamState.js';
 import { describeError } from '../runner/describeError.js';
 import { silentLogger, type ProjectionLogger } from '../runner/ProjectionLogger.js';
-import { backoffMs } from '../util/backoff.js';
 import type { ConsumerMessages, JsMsg } from '../util/natsTypes.js';
-import { sleep } from '../util/sleep.js';
 import { deadLetterWithRetry } from './deadLetterMessage.js';
 import { ensureDurable } from './ensureDurable.js';
+import { backoffMs, sleep } from '@mister-smith/core/util';
 
 /** Handles one batch of agent messages; throwing means "deliver the batch again". */
 export type MessageBatchHandler = (batch: readonly RecordedEvent[]) => Promise<void>;
@@ -81,7 +80,7 @@ export async function startMessageBatchProcessor(options: MessageBatchProcessorO
       for (const { m } of good) {
         const n = m.info.deliveryCount;
         if (spec.maxDeliver > 0 && n >= spec.maxDeliver) await giveUp(m, `${describeError(e)} (delivery ${n} of ${spec.maxDeliver})`);
-        else m.nak(backoffMs(n, 500, 30_000));
+        else m.nak(backoffMs(n, { baseMs: 500, maxMs: 30_000, jitter: 'equal' }));
       }
     }
   };
@@ -107,7 +106,7 @@ export async function startMessageBatchProcessor(options: MessageBatchProcessorO
         if (abort.signal.aborted) break;
         failures++;
         logger.warn({ err: e, consumer: name, failures }, 'batch consumer failed; retrying');
-        await sleep(backoffMs(failures, 250, 10_000), abort.signal);
+        await sleep(backoffMs(failures, { baseMs: 250, maxMs: 10_000, jitter: 'equal' }), abort.signal);
       }
     }
   })();

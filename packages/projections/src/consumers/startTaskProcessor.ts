@@ -4,11 +4,11 @@ import { streamState } from '../read/streamState.js';
 import { describeError } from '../runner/describeError.js';
 import { silentLogger, type ProjectionLogger } from '../runner/ProjectionLogger.js';
 import type { DeadLetter } from '../pg/deadLetters.js';
-import { backoffMs } from '../util/backoff.js';
 import type { ConsumerMessages, JsMsg } from '../util/natsTypes.js';
 import { deadLetterWithRetry } from './deadLetterMessage.js';
 import { ensureDurable } from './ensureDurable.js';
 import { RateLimiter } from './RateLimiter.js';
+import { backoffMs } from '@mister-smith/core/util';
 
 /** What a task handler learns about the delivery. */
 export interface TaskDelivery {
@@ -127,7 +127,7 @@ export async function startTaskProcessor(options: TaskProcessorOptions): Promise
         await giveUp(m, reason);
       } else {
         logger.info({ seq: m.seq, subject: m.subject, reason }, 'task failed; it will be delivered again');
-        m.nak(backoffMs(deliveryCount, 200, Math.max(200, ackWaitMs / 2)));
+        m.nak(backoffMs(deliveryCount, { baseMs: 200, maxMs: Math.max(200, ackWaitMs / 2), jitter: 'equal' }));
       }
     } finally {
       clearTimeout(timer);

@@ -4,8 +4,8 @@ import {
 } from '@mister-smith/core';
 import type { Projection, ProjectionContext } from '../types/Projection.js';
 import type { ProjectionItem } from '../types/ProjectionItem.js';
-import { mapLimit } from '../util/mapLimit.js';
 import { untyped } from './untypedTables.js';
+import { mapLimit } from '@mister-smith/core/util';
 
 /** Options of the agent-state projection. */
 export interface AgentStateProjectionOptions {

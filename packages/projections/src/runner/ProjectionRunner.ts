@@ -8,14 +8,13 @@ import { lastSeqOf, streamState } from '../read/streamState.js';
 import type { Projection, ProjectionContext, ProjectionTransaction } from '../types/Projection.js';
 import type { ProjectionItem } from '../types/ProjectionItem.js';
 import type { ProjectionState, ProjectionStatus, RebuildProgress } from '../types/ProjectionStatus.js';
-import { backoffMs } from '../util/backoff.js';
-import { sleep } from '../util/sleep.js';
 import { commitIsolatingPoison } from './commitIsolatingPoison.js';
 import { describeError } from './describeError.js';
 import { InterestKeeper, keeperConsumerSpec } from './InterestKeeper.js';
 import { isInfrastructureError } from './isInfrastructureError.js';
 import { silentLogger, type ProjectionLogger } from './ProjectionLogger.js';
 import { RateMeter } from './RateMeter.js';
+import { backoffMs, sleep } from '@mister-smith/core/util';
 
 /** Tuning of a projection runner. */
 export interface RunnerOptions {
@@ -256,7 +255,7 @@ export class ProjectionRunner implements AsyncDisposable {
         const reason = describeError(e);
         this.#setState('failed', reason);
         this.#logger.error({ projection: this.name, err: e, failures }, `projection ${this.name} failed; retrying`);
-        await sleep(backoffMs(failures, this.#opts.failureBackoffMs[0], this.#opts.failureBackoffMs[1]), signal);
+        await sleep(backoffMs(failures, { baseMs: this.#opts.failureBackoffMs[0], maxMs: this.#opts.failureBackoffMs[1], jitter: 'equal' }), signal);
       }
     }
   }

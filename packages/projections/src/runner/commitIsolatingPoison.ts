@@ -1,7 +1,6 @@
 import type { DeadLetter } from '../pg/deadLetters.js';
 import type { ProjectionItem } from '../types/ProjectionItem.js';
-import { backoffMs } from '../util/backoff.js';
-import { sleep } from '../util/sleep.js';
+import { backoffMs, sleep } from '@mister-smith/core/util';
 
 /** Commits `items` (possibly none) and `letters` in one transaction and advances to `uptoSeq`. */
 export type BatchCommit = (items: readonly ProjectionItem[], letters: readonly DeadLetter[], uptoSeq: number) => Promise<void>;
@@ -36,7 +35,7 @@ export async function commitIsolatingPoison(
       if (part.length === 1) {
         let last: unknown = e;
         for (let attempt = 2; attempt <= options.maxAttempts; attempt++) {
-          await sleep(backoffMs(attempt - 1, options.retryBaseMs, 2000), options.signal);
+          await sleep(backoffMs(attempt - 1, { baseMs: options.retryBaseMs, maxMs: 2000, jitter: 'equal' }), options.signal);
           if (options.signal?.aborted) throw last;
           try {
             await commit(part, dls, upto);

@@ -1,6 +1,6 @@
 /**
  * Waits `ms`, or less when `signal` aborts first. Never rejects; the timer is cleared on abort,
- * so a stopped component leaves nothing running.
+ * so a stopped component leaves nothing running. The one `sleep` of the project.
  */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   if (signal?.aborted) return Promise.resolve();
