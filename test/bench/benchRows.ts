@@ -5,7 +5,7 @@ import { benchPayload } from './benchPayload.js';
 /**
  * `count` state rows over `count / passes` keys (16 keys per agent) with increasing versions:
  * the first pass inserts, the others update, as a write-behind flush of busy agents does.
- * Each row carries the LWW stored form as `meta`, as the store's rows do.
+ * Each row carries the LWW stored form as `stored`, as the store's rows do.
  */
 export function benchRows(prefix: string, count: number, passes: number, epoch: number): StateRow[] {
   const keys = Math.max(1, Math.floor(count / passes));
@@ -14,7 +14,7 @@ export function benchRows(prefix: string, count: number, passes: number, epoch: 
   return Array.from({ length: count }, (_, i) => {
     const k = i % keys;
     const value = benchPayload(i);
-    return { agentId: `${prefix}${Math.floor(k / 16)}`, stateKey: `k${k % 16}`, value, meta: strategy.prepare(value, ctx, undefined), epoch, seq: i + 1, strategy: 'lww' };
+    return { agentId: `${prefix}${Math.floor(k / 16)}`, stateKey: `k${k % 16}`, value, stored: strategy.prepare(value, ctx, undefined), epoch, seq: i + 1, strategy: 'lww' };
   });
 }
 

@@ -8,7 +8,7 @@ const ON_CONFLICT = `ON CONFLICT (agent_id, state_key) DO UPDATE SET
   WHERE (s.version_epoch, s.version) < (EXCLUDED.version_epoch, EXCLUDED.version)`;
 
 const json = (v: unknown): string | null => (v === undefined || v === null ? null : JSON.stringify(v));
-const paramsOf = (r: StateRow): unknown[] => [r.agentId, r.stateKey, json(r.value), json(r.meta), r.epoch, r.seq, r.tombstone ?? false, r.strategy ?? 'lww'];
+const paramsOf = (r: StateRow): unknown[] => [r.agentId, r.stateKey, json(r.value), json(r.stored), r.epoch, r.seq, r.tombstone ?? false, r.strategy ?? 'lww'];
 
 /**
  * The raw upserts the store's flush is compared with, on a plain `pg.Client` whose session is
@@ -33,7 +33,7 @@ export const rawUpserts = {
         SELECT a, k, v, m, e, q, t, st, now()
         FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::jsonb[], $5::bigint[], $6::bigint[], $7::boolean[], $8::text[]) AS u(a, k, v, m, e, q, t, st)
         ${ON_CONFLICT}`,
-      values: [batch.map((r) => r.agentId), batch.map((r) => r.stateKey), batch.map((r) => json(r.value)), batch.map((r) => json(r.meta)),
+      values: [batch.map((r) => r.agentId), batch.map((r) => r.stateKey), batch.map((r) => json(r.value)), batch.map((r) => json(r.stored)),
         batch.map((r) => r.epoch), batch.map((r) => r.seq), batch.map((r) => r.tombstone ?? false), batch.map((r) => r.strategy ?? 'lww')],
     });
   },
@@ -46,7 +46,7 @@ export const rawUpserts = {
         SELECT a, k, v, m, e, q, t, st, now()
         FROM jsonb_to_recordset($1::jsonb) AS u(a text, k text, v jsonb, m jsonb, e bigint, q bigint, t boolean, st text)
         ${ON_CONFLICT}`,
-      values: [JSON.stringify(batch.map((r) => ({ a: r.agentId, k: r.stateKey, v: r.value ?? null, m: r.meta ?? null, e: r.epoch, q: r.seq, t: r.tombstone ?? false, st: r.strategy ?? 'lww' })))],
+      values: [JSON.stringify(batch.map((r) => ({ a: r.agentId, k: r.stateKey, v: r.value ?? null, m: r.stored ?? null, e: r.epoch, q: r.seq, t: r.tombstone ?? false, st: r.strategy ?? 'lww' })))],
     });
   },
 

@@ -9,8 +9,8 @@ describe('bridge: no echo loop', () => {
     await using env = await startTestEnv();
     await using bridge = await startBridge(bridgeOptions(env));
     await frameworkTransaction(env.pg.db, (trx) => upsertStateRows(trx, [
-      { agentId: 'a1', stateKey: 'counter', value: 1, epoch: 1, seq: 10 },
-      { agentId: 'a1', stateKey: 'name', value: 'x', epoch: 1, seq: 11 },
+      { agentId: 'a1', stateKey: 'counter', value: 1, epoch: 1, seq: 10, stored: null, strategy: 'lww' },
+      { agentId: 'a1', stateKey: 'name', value: 'x', epoch: 1, seq: 11, stored: null, strategy: 'lww' },
     ]));
     expect(await outboxRows(env)).toHaveLength(0);
 

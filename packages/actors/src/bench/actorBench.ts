@@ -53,7 +53,7 @@ async function seedColdAgents(pg: DatabaseHandle, prefix: string, count: number,
   for (const id of ids) {
     for (let k = 0; k < KEYS_PER_AGENT; k++) {
       const stored = strategy.prepare(k + 1, { writer: 'bench', clock }, undefined);
-      rows.push({ agentId: id, stateKey: k === 0 ? 'count' : `k${k}`, value: k + 1, meta: stored, epoch, seq: seq++, strategy: 'lww' });
+      rows.push({ agentId: id, stateKey: k === 0 ? 'count' : `k${k}`, value: k + 1, stored, epoch, seq: seq++, strategy: 'lww' });
     }
   }
   for (let i = 0; i < rows.length; i += 3_000) await frameworkTransaction(pg.db, (trx) => upsertStateRows(trx, rows.slice(i, i + 3_000)));

@@ -53,6 +53,8 @@ export interface EventLog {
   read(options: ReadOptions): AsyncIterable<LogItem>;
   /** Catch-up then live: yields stored events, then a `caught-up` marker, then new events until stopped. */
   subscribe(options: ReadOptions): EventSubscription;
+  /** The sequence of the last event on a subject (a logical subject, no wildcards), 0 when none. */
+  headOf(subject: string): Promise<number>;
   /** First and last sequence the stream holds now. */
   bounds(): Promise<{ firstSeq: number; lastSeq: number; messages: number }>;
 }

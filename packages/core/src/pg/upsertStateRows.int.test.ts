@@ -16,7 +16,7 @@ async function outbox(env: TestEnv) {
   return env.pg.db.selectFrom('mister_smith.outbox').selectAll().orderBy('id').execute();
 }
 
-const put = (agentId: string, stateKey: string, epoch: number, seq: number, value: unknown = { seq }): StateRow => ({ agentId, stateKey, epoch, seq, value });
+const put = (agentId: string, stateKey: string, epoch: number, seq: number, value: unknown = { seq }): StateRow => ({ agentId, stateKey, epoch, seq, value, stored: null, strategy: 'lww' });
 
 describe('upsertStateRows', () => {
   it('never lets an older version overwrite a newer row', async () => {
@@ -59,13 +59,13 @@ describe('upsertStateRows', () => {
 
   it('keeps tombstones, stores meta and strategy, and a stale write does not resurrect a deleted key', async () => {
     await using env = await startTestEnv({ provision: false });
-    await upsertStateRows(env.pg.db, [{ ...put('a1', 'k', E1, 1, { n: 1 }), meta: { hlc: '1-0' }, strategy: 'lww' }]);
-    await upsertStateRows(env.pg.db, [{ agentId: 'a1', stateKey: 'k', value: null, epoch: E1, seq: 2, tombstone: true }]);
+    await upsertStateRows(env.pg.db, [{ ...put('a1', 'k', E1, 1, { n: 1 }), stored: { hlc: '1-0' }, strategy: 'lww' }]);
+    await upsertStateRows(env.pg.db, [{ agentId: 'a1', stateKey: 'k', value: null, epoch: E1, seq: 2, tombstone: true, stored: null, strategy: 'lww' }]);
     expect(await rowOf(env, 'a1', 'k')).toMatchObject({ tombstone: true, state_value: null, version: 2 });
     expect(await upsertStateRows(env.pg.db, [put('a1', 'k', E1, 1, { n: 1 })])).toEqual({ written: 0, skipped: 1 });
     expect(await rowOf(env, 'a1', 'k')).toMatchObject({ tombstone: true, state_value: null });
-    await upsertStateRows(env.pg.db, [{ ...put('a2', 'k', E1, 1, 'x'), meta: { clock: { a: 1 } }, strategy: 'vector-clock' }]);
-    expect(await rowOf(env, 'a2', 'k')).toMatchObject({ meta: { clock: { a: 1 } }, strategy: 'vector-clock', tombstone: false });
+    await upsertStateRows(env.pg.db, [{ ...put('a2', 'k', E1, 1, 'x'), stored: { clock: { a: 1 } }, strategy: 'vclock' }]);
+    expect(await rowOf(env, 'a2', 'k')).toMatchObject({ meta: { clock: { a: 1 } }, strategy: 'vclock', tombstone: false });
   });
 
   it('does nothing for an empty batch', async () => {

@@ -5,19 +5,15 @@ import { msError } from '../errors/MisterSmithError.js';
 /** `schema.table` of plain identifiers: a rebuild's shadow table, or `agents.state`. */
 const TABLE = /^[a-z_][a-z0-9_]{0,62}\.[a-z_][a-z0-9_]{0,62}$/;
 import type { Database } from './schema.js';
+import type { VersionedValue } from '../state/VersionedValue.js';
 
-/** One row for the version-guarded upsert into `agents.state`. */
-export interface StateRow {
+/**
+ * One row for the version-guarded upsert into `agents.state`: a {@link VersionedValue} with its
+ * agent and key (`stored` goes to the `meta` column).
+ */
+export interface StateRow extends VersionedValue {
   readonly agentId: string;
   readonly stateKey: string;
-  /** The user-visible value; null for a tombstone. */
-  readonly value: unknown;
-  /** The strategy's stored form (for hydration), or null. */
-  readonly meta?: unknown;
-  readonly epoch: number;
-  readonly seq: number;
-  readonly tombstone?: boolean;
-  readonly strategy?: string;
 }
 
 /** How many rows were written and how many were skipped because PostgreSQL already had a newer version. */
@@ -46,8 +42,8 @@ export async function upsertStateRows(db: Kysely<Database>, rows: readonly State
   const list = [...newest.values()];
   // One JSON parameter expanded by jsonb_to_recordset: cheaper to encode than parallel arrays.
   const payload = JSON.stringify(list.map((r) => ({
-    a: r.agentId, k: r.stateKey, v: r.value === undefined ? null : r.value, m: r.meta === undefined ? null : r.meta,
-    e: r.epoch, q: r.seq, t: r.tombstone ?? false, st: r.strategy ?? 'lww',
+    a: r.agentId, k: r.stateKey, v: r.value === undefined ? null : r.value, m: r.stored === undefined ? null : r.stored,
+    e: r.epoch, q: r.seq, t: r.tombstone ?? false, st: r.strategy,
   })));
   const result = await sql<{ n: number }>`
     INSERT INTO ${sql.raw(table)} AS s (agent_id, state_key, state_value, meta, version_epoch, version, tombstone, strategy, updated_at)

@@ -1,4 +1,4 @@
-import type { KvStateEntry } from './kvStateEntry.js';
+import type { VersionedValue } from './VersionedValue.js';
 
 /**
  * What a writer knows of one agent: every key's latest entry as of `seq`, the last sequence on
@@ -8,7 +8,7 @@ import type { KvStateEntry } from './kvStateEntry.js';
  */
 export interface AgentView {
   seq: number;
-  readonly entries: Map<string, KvStateEntry>;
+  readonly entries: Map<string, VersionedValue>;
   readonly kvRevisions: Map<string, number>;
 }
 

@@ -1,8 +1,7 @@
 import type { Logger } from 'pino';
 import { MisterSmithError, msError } from '../errors/MisterSmithError.js';
-import type { Kysely } from 'kysely';
-import type { Database } from '../pg/schema.js';
-import { upsertStateRows, type StateRow } from '../pg/upsertStateRows.js';
+import type { StateRow } from '../pg/upsertStateRows.js';
+import type { StateRepository } from './StateRepository.js';
 import { compareVersions } from '../events/EventEnvelope.js';
 import type { StateMetrics } from '../observability/coreMetrics.js';
 import type { FlushReport } from './StateStore.js';
@@ -27,7 +26,7 @@ const EMPTY: FlushReport = { rows: 0, written: 0, skipped: 0, transactions: 0, d
  * PostgreSQL is down. One flush runs at a time.
  */
 export class WriteBehind {
-  readonly #db: Kysely<Database>;
+  readonly #repository: Pick<StateRepository, 'upsert'>;
   readonly #opts: WriteBehindOptions;
   readonly #dirty = new Map<string, StateRow>();
   readonly #listeners = new Set<(r: FlushReport) => void>();
@@ -36,8 +35,8 @@ export class WriteBehind {
   #failures = 0;
   #closed = false;
 
-  constructor(db: Kysely<Database>, options: WriteBehindOptions) {
-    this.#db = db;
+  constructor(repository: Pick<StateRepository, 'upsert'>, options: WriteBehindOptions) {
+    this.#repository = repository;
     this.#opts = options;
   }
 
@@ -78,8 +77,7 @@ export class WriteBehind {
     const started = performance.now();
     const stop = this.#opts.metrics.flushSeconds.startTimer();
     try {
-      // One statement is atomic on its own; the framework pool's sessions carry the origin marker.
-      const r = await upsertStateRows(this.#db, rows);
+      const r = await this.#repository.upsert(rows);
       for (const row of rows) {
         const k = `${row.agentId}.${row.stateKey}`;
         const cur = this.#dirty.get(k);

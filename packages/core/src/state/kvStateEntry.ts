@@ -1,18 +1,8 @@
 import { msError } from '../errors/MisterSmithError.js';
-import type { StreamPosition } from '../events/EventEnvelope.js';
-import type { StrategyName } from './stateEvents.js';
+import type { VersionedValue } from './VersionedValue.js';
 
-/**
- * What an AGENT_STATE KV entry holds (JSON): the value's version (the event that produced it),
- * the strategy's stored form and the user-visible value. Deletes are kept as versioned tombstones,
- * so a late, older write can never resurrect a deleted key.
- */
-export interface KvStateEntry extends StreamPosition {
-  readonly strategy: StrategyName;
-  readonly value: unknown;
-  readonly stored: unknown;
-  readonly tombstone?: boolean;
-}
+/** What an AGENT_STATE KV entry holds (JSON): a {@link VersionedValue}. */
+export type KvStateEntry = VersionedValue;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });

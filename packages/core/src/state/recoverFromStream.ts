@@ -1,9 +1,9 @@
-import type { JetStreamEventLog } from '../eventlog/JetStreamEventLog.js';
-import type { KvStateEntry } from './kvStateEntry.js';
+import type { EventLog } from '../eventlog/EventLog.js';
+import type { VersionedValue } from './VersionedValue.js';
 import { asStateChanged, asStateEditedInSql, stateSubject } from './stateEvents.js';
 
 /** A state entry recovered from the stream, with who wrote it. */
-export interface RecoveredEntry extends KvStateEntry {
+export interface RecoveredEntry extends VersionedValue {
   readonly writer?: string;
   /** Id of the event that produced it (to recognise one's own append that timed out but landed). */
   readonly eventId?: string;
@@ -15,7 +15,7 @@ export interface RecoveredEntry extends KvStateEntry {
  * writes that never reached PostgreSQL (a crash between append and flush). Malformed events are
  * skipped here; the projection dead-letters them.
  */
-export async function recoverFromStream(log: JetStreamEventLog, agentId: string, afterSeq: number): Promise<{ latest: Map<string, RecoveredEntry>; lastSeq: number }> {
+export async function recoverFromStream(log: EventLog, agentId: string, afterSeq: number): Promise<{ latest: Map<string, RecoveredEntry>; lastSeq: number }> {
   const epoch = await log.epoch();
   const latest = new Map<string, RecoveredEntry>();
   let lastSeq = afterSeq;

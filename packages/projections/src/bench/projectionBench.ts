@@ -72,7 +72,7 @@ export async function benchProjections(env: BenchEnv, options: ProjectionBenchOp
 
   // 2. Raw batched upserts of the same rows, best batch size.
   const rows: StateRow[] = events.map((e, i) => ({
-    agentId: e.agentId!, stateKey: e.data.key, value: e.data.value, meta: e.data.stored, epoch, seq: seqs[i]!, tombstone: false, strategy: 'lww',
+    agentId: e.agentId!, stateKey: e.data.key, value: e.data.value, stored: e.data.stored, epoch, seq: seqs[i]!, tombstone: false, strategy: 'lww',
   }));
   let upsertRate = 0;
   for (const size of options.upsertBatches ?? [1000, 5000, 20_000]) {

@@ -64,7 +64,7 @@ async function stateRowsOf(items: readonly ProjectionItem[], ctx: ProjectionCont
       owner(s.agentId!);
       const del = s.data.op === 'delete';
       rows.push({
-        agentId: s.agentId!, stateKey: s.data.key, value: del ? null : (s.data.value ?? null), meta: del ? null : (s.data.stored ?? null),
+        agentId: s.agentId!, stateKey: s.data.key, value: del ? null : (s.data.value ?? null), stored: del ? null : (s.data.stored ?? null),
         epoch: item.epoch, seq: item.seq, tombstone: del, strategy: s.data.strategy,
       });
       strategyOf.set(keyOf(s.agentId!, s.data.key), s.data.strategy);
@@ -75,7 +75,7 @@ async function stateRowsOf(items: readonly ProjectionItem[], ctx: ProjectionCont
       const known = strategyOf.get(keyOf(d.agent_id, d.state_key));
       if (known === undefined) unresolved.push(rows.length);
       rows.push({
-        agentId: d.agent_id, stateKey: d.state_key, value: tombstone ? null : (d.new_value ?? null), meta: null,
+        agentId: d.agent_id, stateKey: d.state_key, value: tombstone ? null : (d.new_value ?? null), stored: null,
         epoch: item.epoch, seq: item.seq, tombstone, strategy: known ?? 'lww',
       });
     } else if (e.type !== 'OwnershipAcquired') {
@@ -91,7 +91,7 @@ async function stateRowsOf(items: readonly ProjectionItem[], ctx: ProjectionCont
     for (const i of unresolved) {
       const r = rows[i]!;
       const s = byKey.get(keyOf(r.agentId, r.stateKey));
-      if (s !== undefined && STRATEGIES.has(s)) rows[i] = { ...r, strategy: s };
+      if (s !== undefined && STRATEGIES.has(s)) rows[i] = { ...r, strategy: s as StrategyName };
     }
   }
   return rows;
@@ -105,7 +105,7 @@ async function writeKv(kv: KvStore, rows: readonly StateRow[], concurrency: numb
     if (!prev || compareVersions(prev, r) < 0) newest.set(k, r);
   }
   await mapLimit([...newest.values()], concurrency, (r) => writeKvForward(kv, agentKvKey(r.agentId, r.stateKey), {
-    epoch: r.epoch, seq: r.seq, strategy: (r.strategy ?? 'lww') as StrategyName, value: r.value ?? null, stored: r.meta ?? null,
+    epoch: r.epoch, seq: r.seq, strategy: r.strategy, value: r.value ?? null, stored: r.stored ?? null,
     ...(r.tombstone ? { tombstone: true } : {}),
   }));
 }

@@ -1,0 +1,42 @@
+import { msError } from '../errors/MisterSmithError.js';
+import type { DatabaseHandle } from '../pg/createDatabase.js';
+import type { AgentStateTable } from '../pg/schema.js';
+import { upsertStateRows, type StateRow, type UpsertReport } from '../pg/upsertStateRows.js';
+import type { Selectable } from 'kysely';
+import type { StrategyName } from './stateEvents.js';
+import type { StateRepository } from './StateRepository.js';
+import type { VersionedValue } from './VersionedValue.js';
+
+/** A row of `agents.state` as a {@link VersionedValue} (the `meta` column is `stored`). */
+function toVersionedValue(row: Selectable<AgentStateTable>): VersionedValue {
+  return { epoch: row.version_epoch, seq: row.version, strategy: row.strategy as StrategyName, value: row.state_value, stored: row.meta, ...(row.tombstone ? { tombstone: true } : {}) };
+}
+
+/**
+ * {@link StateRepository} over `agents.state`. Reads use the main pool; writes go through
+ * `upsertStateRows` on the framework pool, whose sessions are marked so the outbox triggers skip them.
+ */
+export class PostgresStateRepository implements StateRepository {
+  readonly #pg: DatabaseHandle;
+
+  constructor(pg: DatabaseHandle) {
+    this.#pg = pg;
+  }
+
+  async get(agentId: string, key: string): Promise<VersionedValue | undefined> {
+    const row = await this.#pg.db.selectFrom('agents.state').selectAll().where('agent_id', '=', agentId).where('state_key', '=', key).executeTakeFirst()
+      .catch((e: unknown) => { throw msError('POSTGRES_UNAVAILABLE', `reading ${agentId}/${key} from PostgreSQL failed`, { cause: e }); });
+    return row ? toVersionedValue(row) : undefined;
+  }
+
+  async loadAgent(agentId: string): Promise<Map<string, VersionedValue>> {
+    const rows = await this.#pg.db.selectFrom('agents.state').selectAll().where('agent_id', '=', agentId).execute()
+      .catch((e: unknown) => { throw msError('POSTGRES_UNAVAILABLE', `loading ${agentId} from PostgreSQL failed`, { cause: e }); });
+    return new Map(rows.map((r) => [r.state_key, toVersionedValue(r)]));
+  }
+
+  upsert(rows: readonly StateRow[]): Promise<UpsertReport> {
+    // One statement is atomic on its own; the framework pool's sessions carry the origin marker.
+    return upsertStateRows(this.#pg.framework(), rows);
+  }
+}

@@ -1,0 +1,17 @@
+import type { StateRow, UpsertReport } from '../pg/upsertStateRows.js';
+import type { VersionedValue } from './VersionedValue.js';
+
+/**
+ * The durable copy of agent state (`agents.state` in PostgreSQL): what the state store reads on a
+ * cache miss and at hydration, and where write-behind flushes go. Writes are version-guarded, so a
+ * stale, duplicate or replayed row never overwrites a newer one. `PostgresStateRepository`
+ * implements it; `InMemoryStateRepository` (in `@mister-smith/core/testing`) backs unit tests.
+ */
+export interface StateRepository {
+  /** One key's row (tombstones included), or undefined. */
+  get(agentId: string, key: string): Promise<VersionedValue | undefined>;
+  /** Every row of an agent, tombstones included, by state key. */
+  loadAgent(agentId: string): Promise<Map<string, VersionedValue>>;
+  /** The version-guarded upsert of many rows in one statement. */
+  upsert(rows: readonly StateRow[]): Promise<UpsertReport>;
+}

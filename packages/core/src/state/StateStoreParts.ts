@@ -1,0 +1,23 @@
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { EventLog } from '../eventlog/EventLog.js';
+import type { KvStore } from '../kv/KvStore.js';
+import type { StateRepository } from './StateRepository.js';
+
+/** The buckets without an owner that `shared()` opens. */
+export type SharedBucketName = 'session' | 'agentConfig' | 'queryCache';
+
+/**
+ * What a state store runs on, as interfaces: the agent-state event log, the AGENT_STATE KV bucket,
+ * the PostgreSQL state repository and a way to open the shared buckets. `createStateStore` builds
+ * the JetStream/PostgreSQL ones from a connection (`openStateStoreParts`); tests pass in-memory ones.
+ */
+export interface StateStoreParts {
+  readonly log: EventLog;
+  readonly kv: KvStore;
+  readonly repository: StateRepository;
+  /** Opens a shared bucket; INVALID_ARGUMENT for an unknown name. */
+  readonly openSharedBucket: (bucket: SharedBucketName) => Promise<KvStore>;
+  readonly logger?: Logger;
+  readonly registry?: Registry;
+}

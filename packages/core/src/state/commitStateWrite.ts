@@ -1,0 +1,139 @@
+import type { ConflictStrategy, HybridLogicalClock, StoredValue, WriteContext } from '@mister-smith/crdt';
+import { agentKvKey } from '../config/identifiers.js';
+import { MisterSmithError, msError } from '../errors/MisterSmithError.js';
+import { compareVersions, type StreamPosition } from '../events/EventEnvelope.js';
+import type { EventLog } from '../eventlog/EventLog.js';
+import type { KvStore } from '../kv/KvStore.js';
+import type { StateMetrics } from '../observability/coreMetrics.js';
+import { backoffMs } from '../util/backoffMs.js';
+import { sleep } from '../util/sleep.js';
+import type { AgentView } from './AgentViews.js';
+import { decodeKvStateEntry } from './kvStateEntry.js';
+import type { KvStateWriter } from './KvStateWriter.js';
+import type { ReadThroughCache } from './ReadThroughCache.js';
+import { reconcileWrite, storedFormOf, type Reconciled } from './reconcileWrite.js';
+import type { RecoveredEntry } from './recoverFromStream.js';
+import { stateChanged } from './stateEvents.js';
+import type { ConflictNotice, Durability, WriteOptions, WriteResult } from './StateStore.js';
+import type { VersionedValue } from './VersionedValue.js';
+import type { WriteBehind } from './WriteBehind.js';
+
+const MAX_APPEND_ATTEMPTS = 40;
+
+/** The parts one write goes through (owned by the store; this function only uses them). */
+export interface WritePath {
+  readonly log: EventLog;
+  readonly kv: KvStore;
+  readonly cache: ReadThroughCache;
+  readonly kvWriter: KvStateWriter;
+  readonly writeBehind: WriteBehind;
+  readonly metrics: StateMetrics;
+  readonly clock: HybridLogicalClock;
+  readonly writerId: string;
+  readonly awaitKv: boolean;
+  readonly durability: Durability;
+  /** The agent's view, loaded (PostgreSQL + stream) when this process has none. */
+  viewOf(agentId: string): Promise<AgentView>;
+  /** Moves a view forward to the stream's head. */
+  catchUp(agentId: string, view: AgentView): Promise<void>;
+  reportConflict(n: ConflictNotice): void;
+}
+
+/** One write or delete of one key. */
+export interface WriteRequest {
+  readonly agentId: string;
+  readonly key: string;
+  readonly op: 'put' | 'delete';
+  readonly input: unknown;
+  readonly strategy: ConflictStrategy;
+  readonly options: WriteOptions;
+}
+
+/**
+ * Appends a key's change to `agents.state.<agentId>` with the agent's last sequence expected,
+ * reconciling with whatever won when another writer appended first (bounded, jittered retries),
+ * then moves KV, L1 and write-behind forward. Call it under the agent's lock. A resolved conflict
+ * is reported once, after the write committed.
+ */
+export async function commitStateWrite(path: WritePath, req: WriteRequest): Promise<WriteResult> {
+  const { agentId, key, op, input, strategy, options: opts } = req;
+  const writer = opts.writer ?? path.writerId;
+  const ctx: WriteContext = { writer, clock: path.clock };
+  const kvKey = agentKvKey(agentId, key);
+  const view = await path.viewOf(agentId);
+  const fenced = opts.expectedLastSeq !== undefined;
+  if (fenced && opts.expectedLastSeq! > view.seq) await path.catchUp(agentId, view);
+  let cur: VersionedValue | undefined = view.entries.get(key);
+  const base = cur && opts.base && compareVersions(cur, opts.base) > 0 ? await baseAt(path.kv, kvKey, opts.base, strategy, ctx) : undefined;
+  const incoming = op === 'delete' ? { op } as const : { op, input } as const;
+  let r: Reconciled = reconcileWrite({ strategy, ctx, current: cur, base, incoming });
+  let next = r.next;
+  let conflict: ConflictNotice | undefined = r.conflict ? { agentId, key, strategy: strategy.name, writers: [writer], outcome: r.conflict } : undefined;
+  for (let attempt = 1; ; attempt++) {
+    const value = next === null ? null : strategy.read(next);
+    const event = stateChanged(agentId, { key, op, value, stored: next, strategy: strategy.name, writer, ...(opts.commandId ? { commandId: opts.commandId } : {}) },
+      { ...(opts.correlationId ? { correlationId: opts.correlationId } : {}), ...(opts.causationId ? { causationId: opts.causationId } : {}), ...(opts.traceparent ? { traceparent: opts.traceparent } : {}) });
+    const expected = fenced ? opts.expectedLastSeq! : view.seq;
+    try {
+      let ack: StreamPosition;
+      try {
+        ack = await path.log.append(event, { expectedLastSubjectSeq: expected });
+      } catch (e) {
+        // A retry inside append may meet its own first attempt, which landed although its ack
+        // was lost (a timeout): then this very event is the newest for the key, and appending
+        // another would store the value twice.
+        if (!MisterSmithError.is(e, 'SEQUENCE_CONFLICT')) throw e;
+        await path.catchUp(agentId, view);
+        const mine = view.entries.get(key) as RecoveredEntry | undefined;
+        if (mine?.eventId !== event.id) throw e;
+        ack = { epoch: mine.epoch, seq: mine.seq };
+      }
+      const entry: VersionedValue = { epoch: ack.epoch, seq: ack.seq, strategy: strategy.name, value, stored: next, ...(op === 'delete' ? { tombstone: true } : {}) };
+      view.seq = Math.max(view.seq, ack.seq);
+      view.entries.set(key, entry);
+      const kvWrite = path.kvWriter.enqueue(view, key, kvKey, entry);
+      if (path.awaitKv) await kvWrite;
+      path.cache.remember(kvKey, entry);
+      path.metrics.writes.inc({ strategy: strategy.name });
+      if (conflict) path.reportConflict(conflict);
+      path.writeBehind.add({ agentId, stateKey: key, ...entry });
+      if ((opts.durability ?? path.durability) === 'postgres') await path.writeBehind.flush((row) => row.agentId === agentId && row.stateKey === key);
+      return { version: { epoch: ack.epoch, seq: ack.seq }, value: op === 'delete' ? undefined : value, merged: conflict !== undefined };
+    } catch (e) {
+      if (!MisterSmithError.is(e, 'SEQUENCE_CONFLICT')) throw e;
+      // Another writer appended to this agent first: catch up from the stream, then reconcile.
+      await path.catchUp(agentId, view);
+      if (fenced) throw e;
+      if (attempt >= MAX_APPEND_ATTEMPTS) {
+        throw msError('RETRIES_EXHAUSTED', `write of ${agentId}/${key} lost ${attempt} append races in a row to other writers of this agent; route writes through the agent's owner`, { cause: e, details: { agentId, key, attempts: attempt } });
+      }
+      const latest = view.entries.get(key);
+      if (latest && (!cur || compareVersions(cur, latest) < 0)) {
+        cur = latest;
+        if (next !== null) {
+          r = reconcileWrite({ strategy, ctx, current: latest, base, incoming: { op: 'put', input, prepared: next } });
+          next = r.next;
+          if (r.conflict) {
+            const from = (latest as RecoveredEntry).writer ?? 'unknown';
+            const writers = [...new Set([...(conflict?.writers ?? [writer]), from])];
+            conflict = { agentId, key, strategy: strategy.name, writers, outcome: r.conflict };
+          }
+        }
+      }
+      // Full jitter, growing: spreads competing writers so one of them wins each round.
+      await sleep(backoffMs(attempt, { baseMs: 2, maxMs: 200, jitter: 'full' }));
+    }
+  }
+}
+
+/** The stored form of the version a command was based on, from KV history (undefined when gone). */
+async function baseAt(kv: KvStore, kvKey: string, base: StreamPosition, strategy: ConflictStrategy, ctx: WriteContext): Promise<StoredValue | undefined> {
+  for (const h of (await kv.history(kvKey)).reverse()) {
+    if (h.operation !== 'PUT') continue;
+    try {
+      const e = decodeKvStateEntry(kvKey, h.value);
+      if (e.epoch === base.epoch && e.seq === base.seq) return storedFormOf(strategy, e, ctx);
+    } catch { /* an unreadable old revision cannot be the base */ }
+  }
+  return undefined;
+}
