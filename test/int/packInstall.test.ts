@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const exec = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const LIBRARY = ['packages/crdt', 'packages/core', 'packages/actors', 'packages/projections'];
-const SERVICES = ['services/bridge', 'services/projector', 'services/supervisor', 'services/cli'];
+const SERVICES = ['packages/client', 'services/bridge', 'services/projector', 'services/supervisor', 'services/web', 'services/cli'];
 
 let env: TestEnv;
 let dir: string;

@@ -68,8 +68,9 @@ export function createProgram(io: CliIo = {}, status: { exitCode: number } = { e
 
   leaf(roleOptions(program.command('up')
     .description('run supervisor, projector and bridge in one process (embedded NATS and PostgreSQL when NATS_URL / DATABASE_URL are unset)')
-    .option('--demo', 'also run a small fleet of example agents doing work, tasks included')), 'mister-smith up --demo\nNATS_URL=nats://nats:4222 DATABASE_URL=postgres://app@db/app mister-smith up --metrics-port 9464')
-    .action(lazy(async (opts: { demo?: boolean; duration?: number; metricsPort?: number; statusInterval?: number; json?: boolean }) => {
+    .option('--demo', 'also run a small fleet of example agents doing work, tasks included')
+    .addOption(new Option('--web-port <port>', 'port of the fleet page (default MISTER_SMITH_WEB_PORT, else 4280, else a free one)').argParser(port))), 'mister-smith up --demo\nNATS_URL=nats://nats:4222 DATABASE_URL=postgres://app@db/app mister-smith up --metrics-port 9464')
+    .action(lazy(async (opts: { demo?: boolean; duration?: number; metricsPort?: number; statusInterval?: number; json?: boolean; webPort?: number }) => {
       const { up } = await import('./commands/up.js');
       await up(opts);
     }));
@@ -82,6 +83,16 @@ export function createProgram(io: CliIo = {}, status: { exitCode: number } = { e
         await runRole(role, opts);
       }));
   }
+
+  leaf(roleOptions(program.command('web').description('run the web role alone: the live fleet page, the read API and the agent sync endpoint (server-sent events)'))
+    .addOption(new Option('--port <port>', 'port to serve (default MISTER_SMITH_WEB_PORT, else 4280; 0: any free one)').argParser(port))
+    .addOption(new Option('--host <host>', 'interface to bind (default MISTER_SMITH_WEB_HOST, else 127.0.0.1); any other than loopback needs MISTER_SMITH_WEB_TOKEN'))
+    .option('--allow-rebuild', 'let the page rebuild projections (default MISTER_SMITH_WEB_ALLOW_REBUILD, else read-only)'), 'NATS_URL=nats://nats:4222 DATABASE_URL=postgres://app@db/app MISTER_SMITH_WEB_TOKEN=... mister-smith web --host 0.0.0.0 --port 8080')
+    .action(lazy(async (opts: { port?: number; host?: string; allowRebuild?: boolean; duration?: number; metricsPort?: number; statusInterval?: number; json?: boolean }) => {
+      const { runRole } = await import('./commands/runRole.js');
+      const { port: p, host, allowRebuild, ...rest } = opts;
+      await runRole('web', { ...rest, web: { ...(p !== undefined ? { port: p } : {}), ...(host ? { host } : {}), ...(allowRebuild ? { allowRebuild } : {}) } });
+    }));
 
   leaf(program.command('migrate').description('provision NATS (streams, buckets, consumers) and apply PostgreSQL migrations, printing what changed'), 'DATABASE_URL=postgres://postgres@127.0.0.1/app mister-smith migrate')
     .action(lazy(async (opts: { json?: boolean }) => {

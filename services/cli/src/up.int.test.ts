@@ -31,7 +31,7 @@ describe('mister-smith up and the roles (built CLI as a child process)', () => {
     expect(metrics).toMatch(/mister_smith_projection_events_total\{projection="agent-state"\} [1-9]/);
     expect(metrics).toContain('mister_smith_state_writes_total');
     expect(health.status).toBe(200);
-    expect(await health.json()).toMatchObject({ ok: true, roles: ['projector', 'bridge', 'supervisor'], tasks: { completed: expect.any(Number) } });
+    expect(await health.json()).toMatchObject({ ok: true, roles: ['projector', 'bridge', 'supervisor', 'web'], tasks: { completed: expect.any(Number) } });
     expect(agent.json<AgentStateView>()).toMatchObject({ agentId: 'demo-counter-1', agentType: 'counter', state: { count: expect.any(Number) } });
     // The supervisor's request/reply API and the projector's, through the CLI.
     expect(spawned.code).toBe(0);

@@ -1,18 +1,21 @@
 import { createOutput, type Output } from '../cli/Output.js';
+import type { WebConfigInput } from '@mister-smith/web';
 import type { Role } from '../runtime/startRoles.js';
 import { runStack } from '../runtime/runStack.js';
 
-/** Options of `mister-smith supervisor | projector | bridge`. */
+/** Options of `mister-smith supervisor | projector | bridge | web`. */
 export interface RoleOptions {
   readonly duration?: number;
   readonly json?: boolean;
   readonly metricsPort?: number;
   readonly statusInterval?: number;
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** The web role's host, port and rebuild switch (over MISTER_SMITH_WEB_*). */
+  readonly web?: WebConfigInput;
 }
 
 /**
- * `mister-smith supervisor | projector | bridge`: one role alone (for production, one process per
+ * `mister-smith supervisor | projector | bridge | web`: one role alone (for production, one process per
  * role and as many as needed), with the same startup, metrics, status and shutdown as `up`.
  *
  * @example

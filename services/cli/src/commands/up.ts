@@ -14,10 +14,12 @@ export interface UpOptions {
   /** Seconds between status lines when stdout is not a terminal (default 5). */
   readonly statusInterval?: number;
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Port of the fleet page (default MISTER_SMITH_WEB_PORT, else 4280, else any free one). */
+  readonly webPort?: number;
 }
 
 /**
- * `mister-smith up`: supervisor, projector and bridge in one process, on embedded NATS and
+ * `mister-smith up`: supervisor, projector, bridge and the web page in one process, on embedded NATS and
  * PostgreSQL when NATS_URL / DATABASE_URL are unset; migrations and provisioning first; a live
  * status line; a clean shutdown on Ctrl-C or SIGTERM.
  *
@@ -25,5 +27,6 @@ export interface UpOptions {
  * await up({ demo: true, duration: 30 });
  */
 export async function up(options: UpOptions = {}, output: Output = createOutput({ json: options.json === true })): Promise<void> {
-  await runStack('up', { ...options, roles: ROLES }, output);
+  const { webPort, ...rest } = options;
+  await runStack('up', { ...rest, roles: ROLES, ...(webPort !== undefined ? { web: { port: webPort } } : {}) }, output);
 }

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { loadConfig, msError, type Stack } from '@mister-smith/core';
 import { startLocalStack } from '@mister-smith/core/embedded';
 import { serveMetrics, type MetricsServer } from '@mister-smith/core';
+import { webConfig, type WebConfigInput } from '@mister-smith/web';
 import type { Output } from '../cli/Output.js';
 import { describeServers, inspectStack } from '../connection/inspectStack.js';
 import { removeStackFile, stackFilePath, writeStackFile } from '../connection/stackFile.js';
@@ -25,6 +26,8 @@ export interface RunStackOptions {
   /** Seconds between status lines when stdout is not a terminal (default 5). */
   readonly statusInterval?: number;
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Host, port, token and rebuild switch of the web role (default: MISTER_SMITH_WEB_* from the environment). */
+  readonly web?: WebConfigInput;
 }
 
 /**
@@ -38,6 +41,10 @@ export async function runStack(name: string, options: RunStackOptions, output: O
   const metricsPort = options.metricsPort ?? config.metricsPort;
   const logger = createCliLogger(`mister-smith-${name}`, { service: true, output });
   const say = (message: string) => output.record({ type: 'info', message }, message);
+  // Checked before anything starts: an exposed page without a token is refused (INVALID_CONFIG).
+  const env = options.env ?? process.env;
+  const web = options.roles.includes('web') ? webConfig(options.web, env) : undefined;
+  const webPortAsked = options.web?.port !== undefined || (env.MISTER_SMITH_WEB_PORT ?? '') !== '';
   const embeddedWanted = !config.nats.servers?.length || !config.databaseUrl;
   if (embeddedWanted) {
     const found = await inspectStack(config.dataDir);
@@ -80,8 +87,9 @@ export async function runStack(name: string, options: RunStackOptions, output: O
       wroteStackFile = true;
       say(`other commands in this folder reach these servers through ${stackFilePath(config.dataDir)}`);
     }
-    roles = await startRoles(stack, options.roles, { logger });
+    roles = await startRoles(stack, options.roles, { logger, ...(web ? { web, webPortFallback: !webPortAsked } : {}) });
     say(`${name}: running ${options.roles.join(', ')}${config.namespace ? ` in namespace ${config.namespace}` : ''}`);
+    if (roles.web && web) say(`web: open ${roles.web.url} to see the fleet live (${web.token ? 'token required' : 'this machine only'}; ${web.allowRebuild ? 'rebuilds allowed' : 'read-only'})`);
     if (metricsPort !== undefined) {
       const r = roles;
       metrics = await serveMetrics(r.registry, metricsPort, () => r.health(), '127.0.0.1');

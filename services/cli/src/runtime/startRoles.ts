@@ -4,13 +4,14 @@ import type { Logger, Stack } from '@mister-smith/core';
 import { createProjector, type Projector } from '@mister-smith/projector';
 import type { ProjectionHost } from '@mister-smith/projections';
 import { createSupervisorService, createTaskWorker, type SupervisorService, type TaskWorker } from '@mister-smith/supervisor';
+import { createWebServer, webConfig, type WebConfig, type WebServer } from '@mister-smith/web';
 import { Registry } from 'prom-client';
 
 /** The service roles a process can run. */
-export type Role = 'supervisor' | 'projector' | 'bridge';
+export type Role = 'supervisor' | 'projector' | 'bridge' | 'web';
 
-/** Every role, in start order: projections first, so they see every event the others produce. */
-export const ROLES: readonly Role[] = ['projector', 'bridge', 'supervisor'];
+/** Every role, in start order: projections first, so they see every event the others produce; the page last. */
+export const ROLES: readonly Role[] = ['projector', 'bridge', 'supervisor', 'web'];
 
 /** Options of `startRoles`. */
 export interface StartRolesOptions {
@@ -20,6 +21,10 @@ export interface StartRolesOptions {
   /** Metrics registry every role registers on (default: a new one). */
   readonly registry?: Registry;
   readonly supervisorId?: string;
+  /** The web role's configuration (default: `webConfig()` from the environment). */
+  readonly web?: WebConfig;
+  /** When the web role's port is taken, serve on a free one instead (for `up`, whose port was not asked for). */
+  readonly webPortFallback?: boolean;
 }
 
 /** Roles running in this process on one stack. */
@@ -34,6 +39,8 @@ export interface RunningRoles extends AsyncDisposable {
   readonly projector: Projector | undefined;
   readonly projections: ProjectionHost | undefined;
   readonly bridge: Bridge | undefined;
+  /** The web role (fleet page, read API, agent sync endpoint). */
+  readonly web: WebServer | undefined;
   /** What `/healthz` reports: ok while every role runs (a standby bridge or projection is fine). */
   health(): { ok: boolean } & Record<string, unknown>;
   /** Stops the roles: tasks and agents first (flushed), then the bridge, then the projections once caught up. */
@@ -81,6 +88,7 @@ export async function startRoles(stack: Stack, roles: readonly Role[], options: 
   let taskWorker: TaskWorker | undefined;
   let projector: Projector | undefined;
   let bridge: Bridge | undefined;
+  let web: WebServer | undefined;
 
   const stopAll = async (): Promise<void> => {
     const errors: unknown[] = [];
@@ -88,6 +96,7 @@ export async function startRoles(stack: Stack, roles: readonly Role[], options: 
       if (!fn) return;
       try { await fn(); } catch (e) { errors.push(e); logger.error({ err: e }, `stopping the ${what} failed`); }
     };
+    await attempt('web role', web && (() => web!.close()));
     await attempt('task worker', taskWorker && (() => taskWorker!.stop()));
     await attempt('supervisor', supervisorService && (() => supervisorService!.stop()));
     await attempt('bridge', bridge && (() => bridge!.stop()));
@@ -117,6 +126,17 @@ export async function startRoles(stack: Stack, roles: readonly Role[], options: 
       });
       taskWorker = await createTaskWorker({ supervisor: supervisorService.supervisor, nats, pg, topology, logger: supLogger.child({ component: 'tasks' }) });
     }
+    if (roles.includes('web')) {
+      const config = options.web ?? webConfig();
+      const webOptions = { nats, pg, topology, agentState: stack.logs.agentState, logger: logger.child({ role: 'web' }), config };
+      try {
+        web = await createWebServer(webOptions);
+      } catch (e) {
+        if (!options.webPortFallback || (e as { code?: string }).code !== 'EADDRINUSE') throw e;
+        logger.warn({ port: config.port }, `port ${config.port} is taken: the web role serves on a free port instead`);
+        web = await createWebServer({ ...webOptions, config: { ...config, port: 0 } });
+      }
+    }
   } catch (e) {
     await stopAll().catch((err: unknown) => logger.error({ err }, 'cleanup after a failed start failed'));
     throw e;
@@ -126,7 +146,7 @@ export async function startRoles(stack: Stack, roles: readonly Role[], options: 
   const stop = () => (stopping ??= stopAll());
   const supervisor = supervisorService?.supervisor;
   return {
-    roles, registry, supervisorService, supervisor, taskWorker, projector, projections: projector?.host, bridge,
+    roles, registry, supervisorService, supervisor, taskWorker, projector, projections: projector?.host, bridge, web,
     health() {
       const b = bridge?.status();
       const ok = !stopping && (!b || b.state === 'active' || b.state === 'standby');
@@ -136,6 +156,7 @@ export async function startRoles(stack: Stack, roles: readonly Role[], options: 
         ...(taskWorker ? { tasks: taskWorker.stats() } : {}),
         ...(b ? { bridge: b } : {}),
         ...(projector ? { projector: { instanceId: projector.instanceId, projections: projector.host.names } } : {}),
+        ...(web ? { web: { url: web.url, streams: web.connections() } } : {}),
       };
     },
     stop,
