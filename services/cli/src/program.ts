@@ -149,14 +149,17 @@ export function createProgram(io: CliIo = {}, status: { exitCode: number } = { e
 
   const events = group(program, 'events', 'follow the event streams');
   leaf(events.command('tail').description('stored events, a "caught up" marker, then live events')
-    .option('--agent <id>', "only this agent's state and lifecycle events")
+    .option('--agent <id>', "only this agent's events (state and lifecycle, or --family)")
+    .addOption(new Option('--family <family>', 'subject family, with or without --agent (repeatable)').choices(['state', 'lifecycle', 'heartbeat']).argParser((v: string, prev: string[] = []) => [...prev, v]))
+    .option('--type <type>', 'only events of this type (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--subject <subject>', 'subject filter, wildcards allowed (repeatable; one stream)', (v: string, prev: string[]) => [...prev, v], [] as string[])
-    .addOption(new Option('--from <where>', 'start, new, a stream sequence or an ISO-8601 time').default('new').argParser(startAt))
+    .addOption(new Option('--from <where>', 'start, new, a stream sequence, after:<epoch>:<seq> (resume) or an ISO-8601 time').default('new').argParser(startAt))
+    .option('--archive', 'read events the stream no longer keeps from the PostgreSQL archive, then the stream')
     .addOption(new Option('--limit <n>', 'stop after this many events').argParser(positiveInt))
-    .option('--no-follow', 'stop at the caught-up marker'), 'mister-smith events tail --agent c1 --from start\nmister-smith events tail --subject "tasks.>" --from 2024-05-01T12:00:00Z --limit 20')
-    .action(lazy(async (opts: { agent?: string; subject: string[]; from: never; limit?: number; follow: boolean; json?: boolean }) => {
+    .option('--no-follow', 'stop at the caught-up marker'), 'mister-smith events tail --agent c1 --type StateChanged --from start --archive\nmister-smith events tail --subject "tasks.>" --from 2024-05-01T12:00:00Z --limit 20\nmister-smith events tail --agent c1 --from after:1717236000000:42')
+    .action(lazy(async (opts: { agent?: string; family?: ('state' | 'lifecycle' | 'heartbeat')[]; type: string[]; subject: string[]; from: never; archive?: boolean; limit?: number; follow: boolean; json?: boolean }) => {
       const { eventsTail } = await import('./commands/eventsTail.js');
-      await eventsTail({ ...opts, subjects: opts.subject });
+      await eventsTail({ ...opts, subjects: opts.subject, types: opts.type, ...(opts.family ? { families: opts.family } : {}) });
     }));
 
   const projections = group(program, 'projections', 'inspect and rebuild projections');

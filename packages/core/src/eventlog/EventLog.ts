@@ -30,9 +30,12 @@ export interface EventSubscription extends AsyncIterable<LogItem>, AsyncDisposab
   stop(): Promise<void>;
 }
 
-/** Options of `read` and `subscribe`. `filter` is a logical subject (no namespace) and may use wildcards. */
+/**
+ * Options of `read` and `subscribe`. `filter` is a logical subject (no namespace) and may use
+ * wildcards; unset, the whole stream is read.
+ */
 export interface ReadOptions {
-  readonly filter: string;
+  readonly filter?: string;
   readonly from?: StartAt;
   /** Stop after this sequence (inclusive). */
   readonly toSeq?: number;
@@ -43,6 +46,10 @@ export interface ReadOptions {
  * An append-only, sequenced event log. `JetStreamEventLog` implements it over a JetStream stream.
  */
 export interface EventLog {
+  /** The stream's name (with the namespace), as the event archive records it. */
+  readonly stream: string;
+  /** Maps a logical subject to the stored one (namespace prefix). */
+  subjectOf(logical: string): string;
   /** The stream's incarnation: creation time in ms. */
   epoch(): Promise<number>;
   /** Appends one event; resolves once the server acknowledged it (the commit point). */

@@ -140,7 +140,9 @@ export class JetStreamEventLog implements EventLog {
   }
 
   #open(options: ReadOptions, live: boolean): EventSubscription {
-    const filter = assertSubject(options.filter, { wildcards: true });
+    // No filter: the whole stream (a reader of several subject families filters in the client).
+    const filter = options.filter === undefined ? undefined : assertSubject(options.filter, { wildcards: true });
+    const headOf = async (): Promise<number> => (filter === undefined ? (await this.bounds()).lastSeq : this.headOf(filter));
     const from = options.from ?? 'start';
     const queue = new AsyncQueue<LogItem>();
     let stopped = false;
@@ -151,10 +153,10 @@ export class JetStreamEventLog implements EventLog {
       await stopConsumer?.();
     };
     const run = async () => {
-      const head = options.toSeq ?? (await retryTransient(() => this.headOf(filter)));
+      const head = options.toSeq ?? (await retryTransient(headOf));
       const startSeq = typeof from === 'object' && 'seq' in from ? from.seq : undefined;
       const opts = {
-        filter_subjects: this.subjectOf(filter),
+        ...(filter === undefined ? {} : { filter_subjects: this.subjectOf(filter) }),
         ...(from === 'start' ? { deliver_policy: DeliverPolicy.All } : {}),
         ...(from === 'new' ? { deliver_policy: DeliverPolicy.New } : {}),
         ...(startSeq !== undefined ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: Math.max(1, startSeq) } : {}),
@@ -179,11 +181,11 @@ export class JetStreamEventLog implements EventLog {
         queue.push(toItem(m));
         count++;
         if (!caughtUp && m.seq >= head) markCaughtUp(m.seq);
-        else if (!caughtUp && m.info.pending === 0 && (await this.headOf(filter).catch(() => head)) <= m.seq) markCaughtUp(m.seq); // the head we aimed for was removed
+        else if (!caughtUp && m.info.pending === 0 && (await headOf().catch(() => head)) <= m.seq) markCaughtUp(m.seq); // the head we aimed for was removed
         if (options.limit !== undefined && count >= options.limit) { await stop(); break; }
       }
     };
-    run().catch((e: unknown) => { if (!stopped) queue.fail(classifyNatsError(e, `reading ${filter}`)); });
+    run().catch((e: unknown) => { if (!stopped) queue.fail(classifyNatsError(e, `reading ${filter ?? this.#spec.name}`)); });
     return Object.assign(queue, { stop, [Symbol.asyncDispose]: stop }) as unknown as EventSubscription;
   }
 

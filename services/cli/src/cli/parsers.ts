@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import { LIFECYCLE_STATES, type LifecycleState, type StartAt, type StrategyName } from '@mister-smith/core';
+import { LIFECYCLE_STATES, type LifecycleState, type StrategyName, type SubscribeFrom } from '@mister-smith/core';
 
 /**
  * Argument parsers for commander: each returns the typed value or throws InvalidArgumentError,
@@ -50,8 +50,10 @@ export function jsonValue(value: string): unknown {
 }
 
 /** Where a subscription starts: `start`, `new`, a stream sequence, or an ISO-8601 time. */
-export function startAt(value: string): StartAt {
+export function startAt(value: string): SubscribeFrom {
   if (value === 'start' || value === 'new') return value;
+  const after = /^after:(\d+):(\d+)$/.exec(value);
+  if (after) return { after: { epoch: Number(after[1]), seq: Number(after[2]) } };
   if (/^\d+$/.test(value)) {
     const seq = Number(value);
     if (!Number.isSafeInteger(seq) || seq < 1) throw new InvalidArgumentError('a sequence starts at 1');
@@ -61,7 +63,7 @@ export function startAt(value: string): StartAt {
     const time = new Date(value);
     if (!Number.isNaN(time.getTime())) return { time };
   }
-  throw new InvalidArgumentError('expected start, new, a stream sequence or an ISO-8601 time');
+  throw new InvalidArgumentError('expected start, new, a stream sequence, after:<epoch>:<seq> or an ISO-8601 time');
 }
 
 /** A W3C `traceparent` header (`00-<32 hex>-<16 hex>-<2 hex>`). */
