@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
 import { CliError } from './cli/CliError.js';
 import { exitCodeOf, formatError } from './cli/formatError.js';
-import { jsonValue, lifecycleState, port, positiveInt, positiveSeconds, startAt, strategy, taskStatus, traceparent } from './cli/parsers.js';
+import { family, jsonValue, lifecycleState, port, positiveInt, positiveSeconds, startAt, strategy, taskStatus, traceparent } from './cli/parsers.js';
 import { BUCKET_ALIASES } from './connection/resolveBucket.js';
 
 const ENV_HELP = `
@@ -150,7 +150,7 @@ export function createProgram(io: CliIo = {}, status: { exitCode: number } = { e
   const events = group(program, 'events', 'follow the event streams');
   leaf(events.command('tail').description('stored events, a "caught up" marker, then live events')
     .option('--agent <id>', "only this agent's events (state and lifecycle, or --family)")
-    .addOption(new Option('--family <family>', 'subject family, with or without --agent (repeatable)').choices(['state', 'lifecycle', 'heartbeat']).argParser((v: string, prev: string[] = []) => [...prev, v]))
+    .addOption(new Option('--family <family>', 'subject family: state, lifecycle or heartbeat, with or without --agent (repeatable)').argParser(family))
     .option('--type <type>', 'only events of this type (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--subject <subject>', 'subject filter, wildcards allowed (repeatable; one stream)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .addOption(new Option('--from <where>', 'start, new, a stream sequence, after:<epoch>:<seq> (resume) or an ISO-8601 time').default('new').argParser(startAt))

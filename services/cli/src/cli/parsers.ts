@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import { LIFECYCLE_STATES, type LifecycleState, type StrategyName, type SubscribeFrom } from '@mister-smith/core';
+import { LIFECYCLE_STATES, type LifecycleState, type StrategyName, type SubjectFamily, type SubscribeFrom } from '@mister-smith/core';
 
 /**
  * Argument parsers for commander: each returns the typed value or throws InvalidArgumentError,
@@ -79,4 +79,10 @@ export function taskStatus(value: string): string {
   const s = value.toLowerCase();
   if (!['pending', 'running', 'completed', 'failed', 'cancelled'].includes(s)) throw new InvalidArgumentError('expected pending, running, completed, failed or cancelled');
   return s;
+}
+
+/** A subject family of the agent-state stream, collected over repeated options. */
+export function family(value: string, previous: SubjectFamily[] = []): SubjectFamily[] {
+  if (value !== 'state' && value !== 'lifecycle' && value !== 'heartbeat') throw new InvalidArgumentError('expected state, lifecycle or heartbeat');
+  return [...previous, value];
 }
