@@ -46,6 +46,10 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { patterns: [deep, forbid(['@mister-smith/*'], 'the client depends on nothing of ours (browsers load it as is).'), forbid(['@nats-io/*', 'pg', 'kysely', 'node:*'], 'the client runs in browsers: no NATS, no PostgreSQL, no Node modules.')] }] },
   },
   {
+    files: ['packages/governance/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [deep, forbid(['@mister-smith/actors', '@mister-smith/projections', '@mister-smith/cli', '@mister-smith/supervisor', '@mister-smith/projector', '@mister-smith/bridge'], 'governance depends on core only.')] }] },
+  },
+  {
     files: ['**/*.test.ts', 'test/**/*.ts'],
     rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
   },

@@ -35,8 +35,9 @@ export { createDatabase, frameworkTransaction } from './pg/createDatabase.js';
 export type { DatabaseHandle } from './pg/createDatabase.js';
 export { migrateToLatest, migrations, pendingMigrations } from './pg/migrateToLatest.js';
 export type { MigrationReport } from './pg/migrateToLatest.js';
-export type { Database, AgentRegistryTable, AgentStateTable, TaskQueueTable, CheckpointTable, EventArchiveTable, DeadLetterTable, OutboxTable, TaskViewTable, AgentTimerTable, AgentWaitTable } from './pg/schema.js';
+export type { Database, AgentRegistryTable, AgentStateTable, TaskQueueTable, CheckpointTable, ErasedAgentTable, EventArchiveTable, DeadLetterTable, OutboxTable, TaskViewTable, AgentTimerTable, AgentWaitTable } from './pg/schema.js';
 export { upsertStateRows } from './pg/upsertStateRows.js';
+export { agentOfSubject, erasedAmong } from './pg/erasedAgents.js';
 export type { StateRow, UpsertReport } from './pg/upsertStateRows.js';
 
 // Local (embedded) servers live on the `@mister-smith/core/embedded` subpath.

@@ -37,6 +37,7 @@ export { agentStateProjection } from './projections/agentStateProjection.js';
 export { taskViewProjection } from './projections/taskViewProjection.js';
 export { archiveProjectionName, eventArchiveProjection } from './projections/eventArchiveProjection.js';
 export { builtinProjections, streamSubjects } from './projections/builtinProjections.js';
+export { agentOfItem, skipErasedAgents } from './projections/skipErasedAgents.js';
 
 // Consumers of seed 6.3
 export { startTaskProcessor } from './consumers/startTaskProcessor.js';

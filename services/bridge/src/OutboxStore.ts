@@ -1,4 +1,4 @@
-import { msError, type DatabaseHandle } from '@mister-smith/core';
+import { erasedAmong, msError, type DatabaseHandle } from '@mister-smith/core';
 import type pg from 'pg';
 import { pgFailure } from './pgFailure.js';
 
@@ -62,6 +62,11 @@ export class OutboxStore {
       [limit, maxBytes],
     );
     return rows.map((r) => ({ id: r.id, subject: r.subject, eventType: r.event_type, payload: r.payload, createdAt: r.created_at }));
+  }
+
+  /** The ids among `agentIds` that were erased: their rows are marked published without being published. */
+  async erasedAmong(agentIds: Iterable<string>): Promise<Set<string>> {
+    return erasedAmong(this.#pg.db, agentIds);
   }
 
   async markPublished(ids: readonly number[]): Promise<void> {

@@ -3,7 +3,7 @@ import { outboxEvent } from './outboxEvent.js';
 import { outboxMsgId } from './outboxEventId.js';
 import type { DeadLetterEntry, OutboxRow, OutboxStore } from './OutboxStore.js';
 import { referenceData } from './referenceData.js';
-import { routeOfSubject, routeOutboxRow, type OutboxRoute } from './routeOutboxRow.js';
+import { outboxAgentId, routeOfSubject, routeOutboxRow, type OutboxRoute } from './routeOutboxRow.js';
 
 /** What a batch needs to publish. */
 export interface PublishContext {
@@ -52,7 +52,12 @@ const ROW_ERRORS = ['INVALID_SUBJECT', 'INVALID_ID', 'MALFORMED_EVENT', 'PAYLOAD
 export async function publishOutboxBatch(rows: readonly OutboxRow[], ctx: PublishContext): Promise<BatchOutcome> {
   const dead: DeadLetterEntry[] = [];
   const prepared: Prepared[] = [];
+  // A row about an erased agent (an SQL edit that raced the erasure) is dropped, never published.
+  const erased = await ctx.store.erasedAmong(rows.flatMap((r) => outboxAgentId(r.payload) ?? []));
+  const dropped = erased.size === 0 ? [] : rows.filter((r) => erased.has(outboxAgentId(r.payload) ?? ''));
+  await ctx.store.markPublished(dropped.map((r) => r.id));
   for (const row of rows) {
+    if (dropped.includes(row)) continue;
     try {
       prepared.push(await prepare(row, routeOutboxRow(row, ctx.topology), ctx));
     } catch (e) {

@@ -138,6 +138,13 @@ export function createProgram(io: CliIo = {}, status: { exitCode: number } = { e
       const { agentsStop } = await import('./commands/agentsStop.js');
       await agentsStop(id, opts);
     }));
+  leaf(agents.command('erase').description('remove one agent from every store (streams, KV, PostgreSQL), stopping it first; prints what was removed')
+    .argument('<id>', 'agent id').option('--yes', 'confirm: erasure cannot be undone'), 'mister-smith agents erase customer-42 --yes')
+    .action(lazy(async (id: string, opts: { yes?: boolean; json?: boolean }, cmd: Command) => {
+      if (opts.yes !== true) cmd.error(`refusing to erase ${id} without --yes (erasure cannot be undone)`, { exitCode: 2, code: 'commander.usage' });
+      const { agentsErase } = await import('./commands/agentsErase.js');
+      await agentsErase(id, opts);
+    }));
   leaf(agents.command('history').description("a key's (or every key's) values over time, from the stream and the KV history")
     .argument('<id>', 'agent id').argument('[key]', 'state key')
     .addOption(new Option('--from <where>', 'from this stream sequence or ISO-8601 time on (start: all kept)').argParser(startAt))

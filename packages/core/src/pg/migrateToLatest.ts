@@ -6,6 +6,7 @@ import { outboxTriggers } from './migrations/0002_outbox_triggers.js';
 import { projectionsMigration } from './migrations/0003_projections.js';
 import { bridgeMigration } from './migrations/0004_bridge.js';
 import { agentRuntimeMigration } from './migrations/0015_agent_runtime.js';
+import { governanceMigration } from './migrations/0016_governance.js';
 
 /** Every migration, in order. Names sort lexically, as kysely's Migrator requires. */
 export const migrations: Readonly<Record<string, Migration>> = {
@@ -14,6 +15,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0003_projections': projectionsMigration,
   '0004_bridge': bridgeMigration,
   '0015_agent_runtime': agentRuntimeMigration,
+  '0016_governance': governanceMigration,
 };
 
 /** The outcome of a migration run. */

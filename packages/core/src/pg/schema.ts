@@ -135,6 +135,13 @@ export interface AgentWaitTable {
   created_at: Generated<Date>;
 }
 
+/** `mister_smith.erased_agents`: agents removed everywhere by an erasure; their ids stay reserved. */
+export interface ErasedAgentTable {
+  agent_id: string;
+  erased_at: Generated<Date>;
+  removed: JSONColumnType<Record<string, unknown>>;
+}
+
 /** The typed schema kysely checks queries against. */
 export interface Database {
   'agents.registry': AgentRegistryTable;
@@ -147,4 +154,5 @@ export interface Database {
   'mister_smith.task_view': TaskViewTable;
   'mister_smith.agent_timers': AgentTimerTable;
   'mister_smith.agent_waits': AgentWaitTable;
+  'mister_smith.erased_agents': ErasedAgentTable;
 }

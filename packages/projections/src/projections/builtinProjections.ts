@@ -5,6 +5,7 @@ import { agentRegistryProjection } from './agentRegistryProjection.js';
 import { agentStateProjection } from './agentStateProjection.js';
 import { eventArchiveProjection } from './eventArchiveProjection.js';
 import { taskViewProjection } from './taskViewProjection.js';
+import { skipErasedAgents } from './skipErasedAgents.js';
 
 /** Which built-in projections to create. */
 export interface BuiltinProjectionOptions {
@@ -22,6 +23,7 @@ export function streamSubjects(topology: Topology, stream: ProjectionStreamKey):
 /**
  * The built-in projections: `agent-registry`, `agent-state` (PostgreSQL and KV), `task-view`, and
  * one event archive per stream (`archive.agent-state`, `archive.task-execution`, `archive.agent-messages`).
+ * The read models skip the events of erased agents (`skipErasedAgents`); the archives blank them.
  */
 export async function builtinProjections(deps: { readonly nats: NatsHandle; readonly topology: Topology }, options: BuiltinProjectionOptions = {}): Promise<Projection[]> {
   const { nats, topology } = deps;
@@ -32,7 +34,8 @@ export async function builtinProjections(deps: { readonly nats: NatsHandle; read
     agentRegistryProjection(),
     agentStateProjection(kv ? { kv } : {}),
     taskViewProjection({ interestConsumer: topology.consumers.taskFeed }),
-    ...(['agentState', 'taskExecution', 'agentMessages'] as const).map((k) => eventArchiveProjection(k, streamSubjects(topology, k))),
-  ];
+  ].map(skipErasedAgents);
+  // The archives keep an erased agent's events as position-only placeholders instead (see eventArchiveProjection).
+  all.push(...(['agentState', 'taskExecution', 'agentMessages'] as const).map((k) => eventArchiveProjection(k, streamSubjects(topology, k))));
   return options.only ? all.filter((p) => options.only!.includes(p.name)) : all;
 }

@@ -1,5 +1,7 @@
+import { erasedAmong } from '@mister-smith/core';
 import type { ProjectionStreamKey, Projection } from '../types/Projection.js';
 import type { ProjectionItem } from '../types/ProjectionItem.js';
+import { agentOfItem } from './skipErasedAgents.js';
 import { untyped } from './untypedTables.js';
 
 const TABLE = 'mister_smith.event_archive';
@@ -18,7 +20,8 @@ export function archiveProjectionName(stream: ProjectionStreamKey): string {
  * Event archive: every message of one stream -> `mister_smith.event_archive`, keyed by (stream,
  * epoch, seq) with the logical subject and the envelope, in multi-row `INSERT ... ON CONFLICT DO
  * NOTHING` statements. Undecodable messages are archived too (as `{"$raw": base64}`), so the archive
- * has no holes and a rebuild replays them exactly as the stream would. A rebuild of the archive
+ * has no holes and a rebuild replays them exactly as the stream would. Events of erased agents are
+ * archived as `$erased` placeholders that keep only their position. A rebuild of the archive
  * re-reads the stream into it in place (it is the source of every other rebuild).
  *
  * @param subjects the stream's logical subjects (see `topology`); more than one means a whole-stream read.
@@ -34,9 +37,14 @@ export function eventArchiveProjection(stream: ProjectionStreamKey, subjects: re
     async apply(items, ctx) {
       const streamName = ctx.topology.streams[stream].name;
       const db = untyped(ctx.trx);
+      const erased = await erasedAmong(ctx.trx, items.flatMap((i) => agentOfItem(i) ?? []));
+      const rowOf = (item: ProjectionItem) => {
+        const id = erased.size > 0 ? agentOfItem(item) : undefined;
+        return id !== undefined && erased.has(id) ? erasedRow(streamName, item) : archiveRow(streamName, item);
+      };
       for (let i = 0; i < items.length; i += CHUNK) {
         await db.insertInto(ctx.table(TABLE))
-          .values(items.slice(i, i + CHUNK).map((item) => archiveRow(streamName, item)))
+          .values(items.slice(i, i + CHUNK).map(rowOf))
           .onConflict((oc) => oc.columns(['stream', 'epoch', 'seq']).doNothing())
           .execute();
       }
@@ -54,6 +62,11 @@ function archiveRow(stream: string, item: ProjectionItem) {
     };
   }
   return { ...base, event_id: NIL_UUID, event_type: '$malformed', agent_id: null, envelope: rawEnvelope(item.raw, item.error.message) };
+}
+
+/** An erased agent's event keeps its position (the archive stays contiguous) and nothing else. */
+function erasedRow(stream: string, item: ProjectionItem) {
+  return { stream, epoch: item.epoch, seq: item.seq, subject: '$erased', stored_at: item.storedAt, event_id: NIL_UUID, event_type: '$erased', agent_id: null, envelope: '{"$erased": true}' };
 }
 
 function jsonbSafeText(raw: Uint8Array): string | undefined {

@@ -4,6 +4,7 @@ import { toProjectionItem } from '../read/toProjectionItem.js';
 import type { ProjectionItem } from '../types/ProjectionItem.js';
 
 const encoder = new TextEncoder();
+const ERASED = '$erased';
 
 /** Per-epoch extent of a stream's archive. */
 export interface ArchiveExtent {
@@ -30,10 +31,13 @@ export async function* archiveItems(db: Db, stream: string, namespace: string | 
   while (after < toSeq) {
     const rows = await db.selectFrom('mister_smith.event_archive')
       .select(['seq', 'subject', 'envelope', 'stored_at'])
+      .select('event_type')
       .where('stream', '=', stream).where('epoch', '=', epoch).where('seq', '>', after).where('seq', '<=', toSeq)
       .orderBy('seq').limit(pageSize).execute();
     if (rows.length === 0) return;
-    yield rows.map((r) => archiveItem(epoch, namespace, r));
+    // `$erased` placeholders (an erased agent's events) keep the archive contiguous and are not replayed.
+    const items = rows.filter((r) => r.event_type !== ERASED).map((r) => archiveItem(epoch, namespace, r));
+    if (items.length > 0) yield items;
     after = Number(rows[rows.length - 1]!.seq);
   }
 }
