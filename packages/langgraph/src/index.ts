@@ -8,3 +8,5 @@ export { langGraphTopology } from './nats/langGraphTopology.js';
 export type { LangGraphTopology, LangGraphTopologyOptions } from './nats/langGraphTopology.js';
 export { provisionLangGraph, deprovisionLangGraph } from './nats/provisionLangGraph.js';
 export { migrateLangGraph } from './pg/migrateLangGraph.js';
+export { MisterSmithStore } from './store/MisterSmithStore.js';
+export type { MisterSmithStoreOptions, StoreTtlConfig } from './store/MisterSmithStore.js';

@@ -66,5 +66,8 @@ export function langGraphMigrations(schema: string): readonly string[] {
     )`,
     `CREATE INDEX IF NOT EXISTS store_prefix ON ${s}.store (prefix text_pattern_ops)`,
     `CREATE INDEX IF NOT EXISTS store_expires ON ${s}.store (expires_at) WHERE expires_at IS NOT NULL`,
+    // Store items carry a version from one sequence, so the KV cache only ever moves forward (deletes included).
+    `CREATE SEQUENCE IF NOT EXISTS ${s}.store_version`,
+    `ALTER TABLE ${s}.store ADD COLUMN IF NOT EXISTS version bigint NOT NULL DEFAULT 0`,
   ];
 }
