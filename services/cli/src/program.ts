@@ -4,6 +4,7 @@ import { CliError } from './cli/CliError.js';
 import { exitCodeOf, formatError } from './cli/formatError.js';
 import { family, jsonValue, lifecycleState, port, positiveInt, positiveSeconds, startAt, strategy, taskStatus, traceparent } from './cli/parsers.js';
 import { BUCKET_ALIASES } from './connection/resolveBucket.js';
+import { addRuntimeCommands } from './runtimeCommands.js';
 
 const ENV_HELP = `
 Connection (environment):
@@ -111,11 +112,18 @@ export function createProgram(io: CliIo = {}, status: { exitCode: number } = { e
     }));
   leaf(agents.command('list').description('list agents by lifecycle state (COLD ones from PostgreSQL included)')
     .addOption(new Option('--state <state>', 'COLD, HYDRATING, ACTIVE, FLUSHING or EXPIRED').argParser(lifecycleState))
-    .addOption(new Option('--limit <n>', 'at most this many').argParser(positiveInt)), 'mister-smith agents list --state ACTIVE')
-    .action(lazy(async (opts: { state?: never; limit?: number; json?: boolean }) => {
+    .option('--waiting', 'list pending human-in-the-loop requests across the fleet instead')
+    .addOption(new Option('--limit <n>', 'at most this many').argParser(positiveInt)), 'mister-smith agents list --state ACTIVE\nmister-smith agents list --waiting')
+    .action(lazy(async (opts: { state?: never; limit?: number; waiting?: boolean; json?: boolean }) => {
+      if (opts.waiting) {
+        const { agentsWaiting } = await import('./commands/agentsResume.js');
+        await agentsWaiting(opts);
+        return;
+      }
       const { agentsList } = await import('./commands/agentsList.js');
       await agentsList(opts);
     }));
+  addRuntimeCommands(agents, leaf, lazy);
   leaf(agents.command('get').description("read an agent's state (or one key) without activating it")
     .argument('<id>', 'agent id').argument('[key]', 'state key'), 'mister-smith agents get c1 count')
     .action(lazy(async (id: string, key: string | undefined, opts: { json?: boolean }) => {

@@ -1,4 +1,4 @@
-import { counterAgent, createSupervisor, errorReply, notesAgent, okReply, type AgentType, type Supervisor, type SupervisorOptions } from '@mister-smith/actors';
+import { assistantAgent, counterAgent, createSupervisor, errorReply, notesAgent, okReply, type AgentType, type Supervisor, type SupervisorOptions } from '@mister-smith/actors';
 import { createStateStore, MisterSmithError, namespacedSubject, silentLogger, type Logger } from '@mister-smith/core';
 import type { Msg, Subscription } from '@nats-io/nats-core';
 import { Registry } from 'prom-client';
@@ -7,7 +7,7 @@ import { supervisorMetrics } from './supervisorMetrics.js';
 
 /** Options of `createSupervisorService`: the supervisor's, plus the API's. */
 export interface SupervisorServiceOptions extends Omit<SupervisorOptions, 'observer' | 'agentTypes' | 'logger'> {
-  /** Agent types served (default the examples `counter` and `notes`). */
+  /** Agent types served (default the examples `counter`, `notes` and `assistant`). */
   readonly agentTypes?: readonly AgentType[];
   readonly logger?: Logger;
   /** Metrics registry (default a new one; serve it on /metrics). */
@@ -33,7 +33,9 @@ const KNOWN_OPS: ReadonlySet<string> = new Set(API_OPERATIONS);
 /**
  * Starts a supervisor and serves its request/reply API on `<ns.>mister-smith.supervisor.<op>`
  * (ops `spawn {type, id?}`, `command {agentId, command, payload, commandId?}`, `get {agentId, key?}`,
- * `stop {agentId}`, `list {state?, limit?}`), answering `{ ok: true, result }` or
+ * `stop {agentId}`, `list {state?, limit?}`, and the agent runtime's `timers {agentId}`,
+ * `setTimer {agentId, spec}`, `cancelTimer {agentId, timerId}`, `resume {agentId, requestId, value}`,
+ * `waiting {agentId?, limit?}`), answering `{ ok: true, result }` or
  * `{ ok: false, error: { code, message } }`. Bad requests get typed errors; none stops the service.
  *
  * @example
@@ -49,7 +51,7 @@ export async function createSupervisorService(options: SupervisorServiceOptions)
   const ownStore = options.stateStore === undefined;
   const store = options.stateStore ?? await createStateStore({ nats, pg, topology, logger, registry }, { ...(options.supervisorId ? { writerId: options.supervisorId } : {}), ...options.stateStoreOptions });
   try {
-    supervisor = await createSupervisor({ ...options, stateStore: store, agentTypes: options.agentTypes ?? [counterAgent, notesAgent], logger, observer: metrics.observer });
+    supervisor = await createSupervisor({ ...options, stateStore: store, agentTypes: options.agentTypes ?? [counterAgent, notesAgent, assistantAgent], logger, observer: metrics.observer });
   } catch (e) {
     if (ownStore) await store.close();
     throw e;
@@ -69,6 +71,11 @@ export async function createSupervisorService(options: SupervisorServiceOptions)
       case 'get': return sup.get(req.agentId, req.key);
       case 'stop': return sup.stopAgent(req.agentId);
       case 'list': return sup.list({ ...(req.state ? { state: req.state } : {}), ...(req.limit ? { limit: req.limit } : {}) });
+      case 'timers': return sup.timers(req.agentId);
+      case 'setTimer': return sup.setTimer(req.agentId, req.spec);
+      case 'cancelTimer': return sup.cancelTimer(req.agentId, req.timerId);
+      case 'resume': return sup.resume(req.agentId, req.requestId, req.value);
+      case 'waiting': return sup.waiting({ ...(req.agentId ? { agentId: req.agentId } : {}), ...(req.limit ? { limit: req.limit } : {}) });
     }
   }
 

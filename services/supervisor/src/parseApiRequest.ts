@@ -1,8 +1,9 @@
 import { parseRequest } from '@mister-smith/actors';
 import { assertAgentId, LIFECYCLE_STATES, msError, type LifecycleState, type StreamPosition } from '@mister-smith/core';
+import { parseRuntimeRequest, RUNTIME_OPERATIONS, type RuntimeApiRequest } from './parseRuntimeRequest.js';
 
 /** The operations of the supervisor's request/reply API. */
-export const API_OPERATIONS = ['spawn', 'command', 'get', 'stop', 'list'] as const;
+export const API_OPERATIONS = ['spawn', 'command', 'get', 'stop', 'list', ...RUNTIME_OPERATIONS] as const;
 
 /** One operation name. */
 export type ApiOperation = (typeof API_OPERATIONS)[number];
@@ -13,7 +14,8 @@ export type ApiRequest =
   | { readonly op: 'command'; readonly agentId: string; readonly command: string; readonly payload: unknown; readonly commandId?: string; readonly base?: StreamPosition }
   | { readonly op: 'get'; readonly agentId: string; readonly key?: string }
   | { readonly op: 'stop'; readonly agentId: string }
-  | { readonly op: 'list'; readonly state?: LifecycleState; readonly limit?: number };
+  | { readonly op: 'list'; readonly state?: LifecycleState; readonly limit?: number }
+  | RuntimeApiRequest;
 
 const OPS: ReadonlySet<string> = new Set(API_OPERATIONS);
 const STATES: ReadonlySet<string> = new Set(LIFECYCLE_STATES);
@@ -68,5 +70,7 @@ export function parseApiRequest(op: string, data: Uint8Array): ApiRequest {
       if (limit !== undefined && (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > 100_000)) bad('limit must be an integer from 1 to 100,000', { limit });
       return { op: 'list', ...(state !== undefined ? { state: state as LifecycleState } : {}), ...(limit !== undefined ? { limit } : {}) };
     }
+    default:
+      return parseRuntimeRequest(op, o);
   }
 }

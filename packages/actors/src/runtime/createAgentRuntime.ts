@@ -18,6 +18,8 @@ export interface SchedulerOptions {
   readonly pollMs?: number;
   readonly concurrency?: number;
   readonly lockPollMs?: number;
+  /** First retry delay of a failed fire (default 1 s, doubling up to 10 s). */
+  readonly retryMs?: number;
   /** A timer of an agent ACTIVE elsewhere is left to its owner until it is this late (default 5 s). */
   readonly ownerGraceMs?: number;
 }
@@ -114,6 +116,7 @@ export function createAgentRuntime(deps: AgentRuntimeDeps): AgentRuntime {
         ...(deps.scheduler?.pollMs !== undefined ? { pollMs: deps.scheduler.pollMs } : {}),
         ...(deps.scheduler?.concurrency !== undefined ? { concurrency: deps.scheduler.concurrency } : {}),
         ...(deps.scheduler?.lockPollMs !== undefined ? { lockPollMs: deps.scheduler.lockPollMs } : {}),
+        ...(deps.scheduler?.retryMs !== undefined ? { retryMs: deps.scheduler.retryMs } : {}),
         async ownedElsewhere(t: DueTimer) {
           if (Date.now() - t.dueAt > ownerGraceMs) return false;
           if (deps.residentState(t.agentId)) return true;

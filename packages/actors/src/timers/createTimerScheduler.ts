@@ -19,7 +19,7 @@ export interface TimerSchedulerDeps {
   readonly pollMs?: number;
   /** Fires in flight at once (default 64). */
   readonly concurrency?: number;
-  /** Re-tries of a failed fire start after this (default 1 s, doubling to 30 s). */
+  /** Re-tries of a failed fire start after this (default 1 s, doubling to 10 s). */
   readonly retryMs?: number;
   /** Election retry period for standbys (default 1 s). */
   readonly lockPollMs?: number;
@@ -77,7 +77,7 @@ export function startTimerScheduler(deps: TimerSchedulerDeps): TimerScheduler {
         } catch (e) {
           const f = failures.get(key) ?? { attempts: 0, notBefore: 0 };
           f.attempts++;
-          f.notBefore = Date.now() + Math.min(30_000, retryMs * 2 ** (f.attempts - 1));
+          f.notBefore = Date.now() + Math.min(10_000, retryMs * 2 ** (f.attempts - 1));
           failures.set(key, f);
           if (failures.size > 100_000) failures.delete(failures.keys().next().value as string);
           logger.warn({ err: e, agentId: t.agentId, timerId: t.timerId, attempts: f.attempts }, 'timer fire failed; retrying');

@@ -1,7 +1,9 @@
+import { RUNTIME_KEY, runtimeOf, userStateOf, type AgentView } from '@mister-smith/actors';
 import { assertAgentId, assertStateKey, msError, type StateEntry } from '@mister-smith/core';
 import { createOutput, type Output } from '../cli/Output.js';
 import { openClients } from '../connection/openClients.js';
 import { openStateStore } from '../connection/openStateStore.js';
+import { callSupervisor } from '../connection/supervisorApi.js';
 
 /** Options of `mister-smith agents get`. */
 export interface AgentsGetOptions {
@@ -16,6 +18,12 @@ export interface AgentStateView {
   readonly agentType: string | null;
   readonly status: string | null;
   readonly state: Readonly<Record<string, unknown>>;
+  /** Armed timers (see `agents timers`). */
+  readonly timers: number;
+  /** Ids of pending human-in-the-loop requests (see `agents list --waiting`). */
+  readonly waits: readonly string[];
+  /** Commands queued behind the running one at its owner (absent when no supervisor answers). */
+  readonly queueDepth?: number;
 }
 
 /**
@@ -39,12 +47,19 @@ export async function agentsGet(agentId: string, key: string | undefined, option
       output.result(entry, () => JSON.stringify(entry.value));
       return entry;
     }
-    const state = await store.readAll(agentId);
+    const all = await store.readAll(agentId);
+    const state = userStateOf(all);
+    const rt = runtimeOf({ [RUNTIME_KEY]: all[RUNTIME_KEY] });
+    // Queue depth lives at the owner: asked when a supervisor answers, left out otherwise.
+    const queueDepth = await callSupervisor<AgentView>(c, 'get', { agentId }, 2_000).then((v) => v.queueDepth, () => undefined);
     const row = await c.requirePg().db.selectFrom('agents.registry').select(['agent_type', 'status']).where('agent_id', '=', agentId).executeTakeFirst();
     if (!row && Object.keys(state).length === 0) throw msError('UNKNOWN_AGENT', `agent ${agentId} has no state and is not registered`, { details: { agentId } });
-    const view: AgentStateView = { agentId, agentType: row?.agent_type ?? null, status: row?.status ?? null, state };
+    const timers = Object.keys(rt.timers).filter((id) => !id.startsWith('_')).length;
+    const waits = Object.keys(rt.waits);
+    const view: AgentStateView = { agentId, agentType: row?.agent_type ?? null, status: row?.status ?? null, state, timers, waits, ...(queueDepth !== undefined ? { queueDepth } : {}) };
     output.result(view, () => [
       `${agentId}${row ? ` (${row.agent_type}, ${row.status})` : ''}`,
+      ...(timers > 0 || waits.length > 0 || (queueDepth ?? 0) > 0 ? [`  [${timers} timer(s); ${waits.length === 0 ? 'no pending requests' : `waiting for ${waits.join(', ')}`}${queueDepth !== undefined ? `; ${queueDepth} queued` : ''}]`] : []),
       ...(Object.keys(state).length === 0 ? ['  (no state yet)'] : Object.entries(state).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `  ${k} = ${JSON.stringify(v)}`)),
     ]);
     return view;

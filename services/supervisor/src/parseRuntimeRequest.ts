@@ -1,0 +1,46 @@
+import type { TimerSpec } from '@mister-smith/actors';
+import { assertAgentId, msError } from '@mister-smith/core';
+
+/** The agent-runtime operations of the supervisor API (timers, waits). */
+export const RUNTIME_OPERATIONS = ['timers', 'setTimer', 'cancelTimer', 'resume', 'waiting'] as const;
+
+/** A validated agent-runtime request. */
+export type RuntimeApiRequest =
+  | { readonly op: 'timers'; readonly agentId: string }
+  | { readonly op: 'setTimer'; readonly agentId: string; readonly spec: TimerSpec }
+  | { readonly op: 'cancelTimer'; readonly agentId: string; readonly timerId: string }
+  | { readonly op: 'resume'; readonly agentId: string; readonly requestId: string; readonly value: unknown }
+  | { readonly op: 'waiting'; readonly agentId?: string; readonly limit?: number };
+
+function str(o: Record<string, unknown>, field: string, example: string): string {
+  const v = o[field];
+  if (typeof v !== 'string' || v.length === 0 || v.length > 128) throw msError('INVALID_ARGUMENT', `${field} must be a string of 1 to 128 characters: ${example}`, { details: { field } });
+  return v;
+}
+
+/**
+ * Validates the body of an agent-runtime operation: `timers {agentId}`, `setTimer {agentId, spec}`,
+ * `cancelTimer {agentId, timerId}`, `resume {agentId, requestId, value}`, `waiting {agentId?, limit?}`.
+ */
+export function parseRuntimeRequest(op: string, o: Record<string, unknown>): RuntimeApiRequest {
+  switch (op as (typeof RUNTIME_OPERATIONS)[number]) {
+    case 'timers':
+      return { op: 'timers', agentId: assertAgentId(o.agentId) };
+    case 'setTimer': {
+      const spec = o.spec;
+      if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) throw msError('INVALID_ARGUMENT', 'setTimer needs { "agentId", "spec": { "command", "delayMs" | "at" | "everyMs" | "cron", ... } }');
+      return { op: 'setTimer', agentId: assertAgentId(o.agentId), spec: spec as TimerSpec };
+    }
+    case 'cancelTimer':
+      return { op: 'cancelTimer', agentId: assertAgentId(o.agentId), timerId: str(o, 'timerId', '{ "agentId", "timerId" }') };
+    case 'resume':
+      return { op: 'resume', agentId: assertAgentId(o.agentId), requestId: str(o, 'requestId', '{ "agentId", "requestId", "value" }'), value: o.value };
+    case 'waiting': {
+      const limit = o.limit;
+      if (limit !== undefined && (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > 100_000)) throw msError('INVALID_ARGUMENT', 'limit must be an integer from 1 to 100,000', { details: { limit } });
+      return { op: 'waiting', ...(o.agentId !== undefined ? { agentId: assertAgentId(o.agentId) } : {}), ...(limit !== undefined ? { limit } : {}) };
+    }
+    default:
+      throw msError('INVALID_ARGUMENT', `unknown operation ${JSON.stringify(op)}`, { details: { op } });
+  }
+}
