@@ -1,7 +1,11 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type Socket } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { SyncError, syncAgent, type ChangeMessage, type SyncUpdate } from '@mister-smith/client';
 import { createStateStore, silentLogger } from '@mister-smith/core';
-import { startTestEnv, type TestEnv } from '@mister-smith/core/testing';
+import { readMarkedCodeBlock, startTestEnv, type TestEnv } from '@mister-smith/core/testing';
 import { describe, expect, it } from 'vitest';
 import { createWebServer, type WebServer } from './createWebServer.js';
 import { webConfig } from './webConfig.js';
@@ -134,5 +138,37 @@ describe('agent state sync over HTTP (server-sent events)', () => {
     const res = await fetch(`${web.url}api/agents/${encodeURIComponent('bad.id')}/sync`);
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ error: { code: 'INVALID_ID' } });
+  });
+
+  it("runs the README's client example as written: the snapshot, then a change as it is committed", async () => {
+    await using env = await startTestEnv();
+    const store = await createStateStore(env, { flushIntervalMs: 60_000 });
+    await using web = await startWeb(env);
+    await store.write('readme-1', 'count', 1);
+    const here = dirname(fileURLToPath(import.meta.url));
+    const example = (await readMarkedCodeBlock(resolve(here, '../../../README.md'), 'sync-client:example'))
+      .replace("'http://127.0.0.1:4280'", JSON.stringify(web.url.replace(/\/$/, '')))
+      .replace("'demo-counter-1'", "'readme-1'")
+      .replace('10_000', '3_000');
+    // Inside this package's node_modules, so that '@mister-smith/client' resolves as it does for a user.
+    const dir = resolve(here, '../node_modules/.readme-example');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `example-${process.pid}.mjs`);
+    writeFileSync(file, example);
+    try {
+      const child = spawn(process.execPath, [file], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      child.stdout.setEncoding('utf8').on('data', (c: string) => { out += c; });
+      child.stderr.setEncoding('utf8').on('data', (c: string) => { err += c; });
+      const exited = new Promise<number | null>((r) => child.once('close', (code) => r(code)));
+      await expect.poll(() => out, { timeout: 10_000 }).toMatch(/\{ count: 1 \} at revision \d+/);
+      const { version } = await store.write('readme-1', 'count', 7);
+      expect(await exited, err).toBe(0);
+      expect(out).toContain(`#${version.seq} count = 7`);
+    } finally {
+      rmSync(file, { force: true });
+      await store.close();
+    }
   });
 });

@@ -89,7 +89,7 @@ describe('the fleet page in headless Chromium on up --demo', () => {
       await page.selectOption('#f-type', 'counter');
       await expect.poll(() => page.locator('#agents tbody tr').count()).toBe(3);
       await page.selectOption('#f-type', '');
-      await shot(page, 'fleet');
+      await shot(page, 'fleet-start');
 
       // One agent: its state with versions, and a command's change within seconds, no reload.
       await page.click('#agents a[href="#/agents/demo-counter-1"]');
@@ -127,6 +127,8 @@ describe('the fleet page in headless Chromium on up --demo', () => {
       await page.goto(url);
       await expect.poll(() => page.locator('#agents tbody tr').count(), { timeout: 15_000 }).toBe(5);
       await expect.poll(() => page.locator('#live').textContent(), { timeout: 15_000 }).toBe('live');
+      await expect.poll(async () => Number(await page.locator('#rate').textContent()), { timeout: 15_000 }).toBeGreaterThan(0);
+      await shot(page, 'fleet'); // the one in the README (docs/fleet-view.png)
       expect(errors).toEqual([]);
     } finally {
       await browser?.close();
