@@ -55,13 +55,15 @@ export async function createDatabase(connectionString: string, options: { max?: 
   let frameworkDb: Kysely<Database> | undefined;
   const framework = () => {
     if (!frameworkDb) {
-      const fpool = new pg.Pool({ connectionString, max: 2, types, application_name: `${options.applicationName ?? 'mister-smith'}-framework`, connectionTimeoutMillis: 5000 });
-      fpool.on('error', () => undefined);
-      // Runs before any query of a new session: queries on one client are queued in order.
-      fpool.on('connect', (c) => {
-        c.on('error', () => undefined);
-        c.query("SET mister_smith.origin = 'framework'").catch(() => undefined);
+      // The mark is a startup parameter of the session, not a SET after connecting: a SET whose
+      // error was dropped left a session that wrote unmarked (its rows echoed back through the
+      // outbox). Now a session is marked from its first statement, or it does not open at all.
+      const fpool = new pg.Pool({
+        ...frameworkConnection(connectionString), max: 2, types,
+        application_name: `${options.applicationName ?? 'mister-smith'}-framework`, connectionTimeoutMillis: 5000,
       });
+      fpool.on('error', () => undefined);
+      fpool.on('connect', (c) => { c.on('error', () => undefined); });
       frameworkDb = new Kysely<Database>({ dialect: new PostgresDialect({ pool: fpool }) });
     }
     return frameworkDb;
@@ -81,6 +83,27 @@ export async function createDatabase(connectionString: string, options: { max?: 
     close,
     [Symbol.asyncDispose]: close,
   };
+}
+
+/** The setting that marks a session as the framework's own (the outbox triggers skip its rows). */
+const FRAMEWORK_ORIGIN = '-c mister_smith.origin=framework';
+
+/**
+ * Connection settings of a framework session: the connection string with `mister_smith.origin`
+ * added to its startup `options` (pg lets a connection string's own `options` win over the
+ * config's, so they are merged into the string).
+ */
+export function frameworkConnection(connectionString: string): { connectionString: string } | { connectionString: string; options: string } {
+  let url: URL;
+  try {
+    url = new URL(connectionString);
+  } catch {
+    // A keyword/value string ("host=... dbname=..."): pg reads no options from it, the config's stand.
+    return { connectionString, options: FRAMEWORK_ORIGIN };
+  }
+  const own = url.searchParams.get('options');
+  url.searchParams.set('options', own ? `${own} ${FRAMEWORK_ORIGIN}` : FRAMEWORK_ORIGIN);
+  return { connectionString: url.toString() };
 }
 
 /**
