@@ -70,6 +70,12 @@ export interface Topology {
   };
   readonly consumers: {
     readonly taskProcessor: ConsumerSpec;
+    /**
+     * Durable consumer of `tasks.created.>` that dispatches created tasks (marks them running).
+     * Provisioned with the streams: on the interest-retention stream a `tasks.created` published
+     * before it existed was deleted once the task projection had it, and its task stayed pending.
+     */
+    readonly taskDispatcher: ConsumerSpec;
     readonly monitoring: ConsumerSpec;
     readonly batchProcessor: ConsumerSpec;
     /**
@@ -157,6 +163,11 @@ export function buildTopology(options: TopologyOptions = {}): Topology {
         stream: taskExecution.name, name: 'task-processor', description: 'Processes task execution events',
         deliverPolicy: 'all', ackPolicy: 'explicit', ackWaitSeconds: 30, maxDeliver: 3, rateLimitPerSecond: 1000,
         maxAckPending: 100, filterSubject: subj('tasks.started.>'), replayPolicy: 'instant',
+      },
+      taskDispatcher: {
+        stream: taskExecution.name, name: 'task-dispatcher', description: 'Marks created tasks running',
+        deliverPolicy: 'all', ackPolicy: 'explicit', ackWaitSeconds: 30, maxDeliver: 10, rateLimitPerSecond: 1000,
+        maxAckPending: 100, filterSubject: subj('tasks.created.>'), replayPolicy: 'instant',
       },
       monitoring: {
         stream: agentState.name, description: 'Real-time monitoring of agent state changes',

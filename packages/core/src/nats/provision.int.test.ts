@@ -11,7 +11,7 @@ function expectedResources(env: TestEnv) {
   const t = env.topology;
   const streams = Object.values(t.streams).map((s) => s.name);
   const buckets = Object.values(t.buckets).map((b) => `KV_${b.bucket}`);
-  const consumers = [t.consumers.taskProcessor, t.consumers.batchProcessor, t.consumers.taskFeed].map((c) => `${c.stream}/${c.name ?? ''}`);
+  const consumers = [t.consumers.taskProcessor, t.consumers.taskDispatcher, t.consumers.batchProcessor, t.consumers.taskFeed].map((c) => `${c.stream}/${c.name ?? ''}`);
   return { streams, buckets, consumers, all: [...streams, ...buckets, ...consumers] };
 }
 

@@ -29,7 +29,7 @@ export async function provision(nats: NatsHandle, topology: Topology): Promise<P
     ...Object.values(topology.buckets).map((b) => bucketStreamConfigOf(b, nats.gates)),
   ];
   for (const cfg of streams) await ensureStream(nats, cfg, report);
-  for (const c of [topology.consumers.taskProcessor, topology.consumers.batchProcessor, topology.consumers.taskFeed]) {
+  for (const c of [topology.consumers.taskProcessor, topology.consumers.taskDispatcher, topology.consumers.batchProcessor, topology.consumers.taskFeed]) {
     const cfg = consumerConfigOf(c);
     const label = `${c.stream}/${c.name ?? ''}`;
     try {

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { assertAgentId, MisterSmithError, msError, type DatabaseHandle, type Logger, type NatsHandle, type TaskEvent, type Topology } from '@mister-smith/core';
 import type { Supervisor } from '@mister-smith/actors';
 import { startTaskProcessor, type TaskProcessor } from '@mister-smith/projections';
+import { startPendingTaskSweep, type PendingTaskSweep } from './startPendingTaskSweep.js';
 
 /** Options of the task worker. */
 export interface TaskWorkerOptions {
@@ -12,8 +13,10 @@ export interface TaskWorkerOptions {
   readonly logger?: Logger;
   /** Overrides of the task processor consumer (seed 6.3: ack wait 30 s, 3 deliveries). */
   readonly processor?: { readonly ackWaitSeconds?: number; readonly maxDeliver?: number; readonly name?: string };
-  /** Name of the durable consumer that picks up created tasks (default `task-dispatcher`). */
+  /** Name of the durable consumer that picks up created tasks (default `topology.consumers.taskDispatcher`, `task-dispatcher`). */
   readonly dispatcherName?: string;
+  /** How often pending tasks with an assigned agent that no event dispatched are swept, ms (default 5000; 0: never). */
+  readonly sweepIntervalMs?: number;
 }
 
 /** Counters of a task worker. */
@@ -41,17 +44,19 @@ export interface TaskWorker extends AsyncDisposable {
  * 3. success marks the row `completed` with the handler's result (`tasks.completed.<id>`); a
  *    failure is delivered again, and after the last delivery the row is marked `failed` with the
  *    reason (`tasks.failed.<id>`) and the task is dead-lettered.
+ * A sweep dispatches `pending` tasks with an assigned agent that no `tasks.created` event will
+ * (assigned after insertion, or their event is gone), see `startPendingTaskSweep`.
  */
 export async function createTaskWorker(options: TaskWorkerOptions): Promise<TaskWorker> {
   const { supervisor, nats, pg, topology } = options;
   const log = options.logger;
   const counts = { dispatched: 0, completed: 0, failed: 0, deadLettered: 0 };
-  const ns = topology.namespace ? `${topology.namespace}.` : '';
   const processors: TaskProcessor[] = [];
+  let sweep: PendingTaskSweep | undefined;
   try {
     processors.push(await startTaskProcessor({
       nats, pg, topology,
-      consumer: { name: options.dispatcherName ?? 'task-dispatcher', filterSubject: `${ns}tasks.created.>`, maxDeliver: 10, description: 'Marks created tasks running' },
+      consumer: { ...topology.consumers.taskDispatcher, ...(options.dispatcherName !== undefined ? { name: options.dispatcherName } : {}) },
       handler: async (task) => {
         const agentId = task.data.assigned_agent_id;
         if (!agentId) { log?.info({ taskId: task.data.task_id }, 'task has no assigned agent; it stays pending'); return; }
@@ -89,11 +94,13 @@ export async function createTaskWorker(options: TaskWorkerOptions): Promise<Task
       },
       ...(log ? { logger: log } : {}),
     }));
+    const sweepIntervalMs = options.sweepIntervalMs ?? 5000;
+    if (sweepIntervalMs > 0) sweep = startPendingTaskSweep(pg, { intervalMs: sweepIntervalMs, logger: log, onDispatch: (ids) => { counts.dispatched += ids.length; } });
   } catch (e) {
     for (const p of processors) await p.stop();
     throw e;
   }
   let stopping: Promise<void> | undefined;
-  const stop = () => (stopping ??= (async () => { for (const p of processors) await p.stop(); })());
+  const stop = () => (stopping ??= (async () => { await sweep?.stop(); for (const p of processors) await p.stop(); })());
   return { stats: () => ({ ...counts }), stop, [Symbol.asyncDispose]: stop };
 }
