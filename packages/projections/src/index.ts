@@ -14,6 +14,7 @@ export type { ProjectionState, ProjectionStatus, RebuildProgress } from './types
 export type { ProjectionLogger } from './runner/ProjectionLogger.js';
 export type { RunnerDeps, RunnerHooks, RunnerOptions } from './runner/ProjectionRunner.js';
 export type { ProjectionHost } from './host/createProjectionHost.js';
+export type { StreamReader, StreamReaderOptions } from './read/openStreamReader.js';
 export type { LiveControl, RebuildDeps, RebuildOptions, RebuildReport, SequenceGap } from './rebuild/rebuildProjection.js';
 export type { Checkpoint, CheckpointRecord } from './pg/checkpoints.js';
 export type { DeadLetter } from './pg/deadLetters.js';

@@ -10,11 +10,13 @@ export interface ProjectorMetrics {
 
 /**
  * Registers on `registry`: `mister_smith_projection_events_total`, `..._dead_letters_total`,
- * `..._batch_seconds`, and the gauges `..._lag`, `..._checkpoint`, `..._active`, labelled by projection.
+ * `..._stalls_total`, `..._batch_seconds`, and the gauges `..._lag`, `..._checkpoint`, `..._active`,
+ * `..._stalled_seconds`, labelled by projection.
  */
 export function createProjectorMetrics(registry: Registry): ProjectorMetrics {
   const events = new Counter({ name: 'mister_smith_projection_events_total', help: 'Events applied by each projection on this instance', labelNames: ['projection'], registers: [registry] });
   const dead = new Counter({ name: 'mister_smith_projection_dead_letters_total', help: 'Events dead-lettered by each projection on this instance', labelNames: ['projection'], registers: [registry] });
+  const stalls = new Counter({ name: 'mister_smith_projection_stalls_total', help: 'Times a projection\'s reader stalled (events waiting, none delivered) and was reopened on this instance', labelNames: ['projection'], registers: [registry] });
   const batch = new Histogram({ name: 'mister_smith_projection_batch_seconds', help: 'Time to apply and commit one batch', labelNames: ['projection'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry] });
   let host: ProjectionHost | undefined;
   let report: (e: unknown) => void = () => undefined;
@@ -38,6 +40,7 @@ export function createProjectorMetrics(registry: Registry): ProjectorMetrics {
   });
   gauge('mister_smith_projection_lag', 'Stream sequences between the checkpoint and the head', (s) => s.lag);
   gauge('mister_smith_projection_checkpoint', 'Last applied stream sequence', (s) => s.checkpoint.seq);
+  gauge('mister_smith_projection_stalled_seconds', 'How long events have waited without the checkpoint moving, once past the stall threshold (0: not stalled)', (s) => s.stalledMs / 1000);
   gauge('mister_smith_projection_active', '1 when this instance holds the projection\'s lock', (s) => (s.active ? 1 : 0));
   return {
     hooks: {
@@ -47,6 +50,9 @@ export function createProjectorMetrics(registry: Registry): ProjectorMetrics {
       },
       onDeadLetter(projection) {
         dead.inc({ projection });
+      },
+      onStall(projection) {
+        stalls.inc({ projection });
       },
     },
     bind(h, onError) {

@@ -3,7 +3,7 @@ import { advisoryUnlock, backendPid, projectionLockKey, tryAdvisoryLock } from '
 import { advanceCheckpoint, ensureCheckpoint, readCheckpoint, setCheckpointStatus, type Checkpoint } from '../pg/checkpoints.js';
 import type { Db } from '../pg/dbTypes.js';
 import { recordDeadLetters, type DeadLetter } from '../pg/deadLetters.js';
-import { openStreamReader, type StreamReader } from '../read/openStreamReader.js';
+import { openStreamReader, type StreamReader, type StreamReaderOptions } from '../read/openStreamReader.js';
 import { lastSeqOf, streamState } from '../read/streamState.js';
 import type { Projection, ProjectionContext, ProjectionTransaction } from '../types/Projection.js';
 import type { ProjectionItem } from '../types/ProjectionItem.js';
@@ -28,6 +28,11 @@ export interface RunnerOptions {
   readonly lockPollMs?: number;
   /** Backoff after an infrastructure failure, ms: first and ceiling (default 250 and 10 000). */
   readonly failureBackoffMs?: readonly [number, number];
+  /**
+   * A reader that has delivered nothing for this long while the stream holds events past the
+   * checkpoint is stalled: it is closed and reopened from the checkpoint (default 10 000 ms).
+   */
+  readonly stallAfterMs?: number;
 }
 
 /** Callbacks for metrics and logs. */
@@ -35,6 +40,8 @@ export interface RunnerHooks {
   onCommit?(projection: string, info: { readonly events: number; readonly seq: number; readonly durationMs: number }): void;
   onDeadLetter?(projection: string, letter: DeadLetter): void;
   onState?(projection: string, state: ProjectionState, reason: string | undefined): void;
+  /** The reader stalled (nothing delivered while events wait) and is being reopened from the checkpoint. */
+  onStall?(projection: string, info: { readonly checkpoint: number; readonly head: number; readonly stalledMs: number }): void;
 }
 
 /** What a runner needs. */
@@ -44,6 +51,8 @@ export interface RunnerDeps {
   readonly topology: Topology;
   readonly logger?: ProjectionLogger;
   readonly hooks?: RunnerHooks;
+  /** Opens the stream reader (default `openStreamReader`); fault-injection tests wrap it. */
+  readonly openReader?: (nats: NatsHandle, options: StreamReaderOptions) => Promise<StreamReader>;
 }
 
 /**
@@ -84,6 +93,11 @@ export class ProjectionRunner implements AsyncDisposable {
   #rebuildingFlag = false;
   #events = 0;
   #deadLettered = 0;
+  /** When the checkpoint last moved, or the projection was last seen caught up (ms). */
+  #progressAt = Date.now();
+  /** When an idle reader was first seen behind the head, since the last progress. */
+  #behindSince: number | undefined;
+  #readerRestarts = 0;
 
   constructor(projection: Projection, deps: RunnerDeps, options: RunnerOptions = {}) {
     if (projection.subjects.length === 0) throw msError('INVALID_ARGUMENT', `projection ${projection.name} reads no subjects`);
@@ -96,6 +110,7 @@ export class ProjectionRunner implements AsyncDisposable {
       retryBaseMs: options.retryBaseMs ?? 25,
       lockPollMs: options.lockPollMs ?? 1000,
       failureBackoffMs: options.failureBackoffMs ?? [250, 10_000],
+      stallAfterMs: Math.max(200, options.stallAfterMs ?? 10_000),
     };
     const spec = deps.topology.streams[projection.stream];
     this.#streamName = spec.name;
@@ -189,9 +204,9 @@ export class ProjectionRunner implements AsyncDisposable {
 
   /** Checkpoint, head, lag, state and rate. */
   async status(): Promise<ProjectionStatus> {
-    const { nats, pg, topology } = this.#deps;
+    const { nats, pg } = this.#deps;
     const st = await streamState(nats, this.#streamName);
-    const head = this.#filter !== undefined ? await lastSeqOf(nats, this.#streamName, topology.namespace, this.#filter) : st.lastSeq;
+    const head = await this.#headOf(st);
     let checkpoint = this.#checkpoint;
     let reason = this.#reason ?? this.#warning;
     const state = this.#publicState();
@@ -203,6 +218,10 @@ export class ProjectionRunner implements AsyncDisposable {
       }
     }
     const lag = checkpoint.epoch !== 0 && checkpoint.epoch !== st.epoch ? head : Math.max(0, head - checkpoint.seq);
+    const stalledMs = this.#stalledMs(lag);
+    if (stalledMs > 0 && this.#reason === undefined) {
+      reason = `stalled: checkpoint ${checkpoint.seq} has not moved for ${Math.round(stalledMs / 1000)} s while the stream holds events up to ${head}; reader reopened ${this.#readerRestarts} time(s)`;
+    }
     return {
       name: this.name,
       stream: this.#streamName,
@@ -216,8 +235,58 @@ export class ProjectionRunner implements AsyncDisposable {
       rate: this.#rate.perSecond(),
       eventsProjected: this.#events,
       deadLettered: this.#deadLettered,
+      stalledMs,
+      readerRestarts: this.#readerRestarts,
       ...(this.#rebuilding ? { rebuild: this.#rebuilding } : {}),
     };
+  }
+
+  /** The last sequence this projection reads: its filter's last message, or the stream's. */
+  async #headOf(st: { readonly lastSeq: number }): Promise<number> {
+    const { nats, topology } = this.#deps;
+    return this.#filter !== undefined ? lastSeqOf(nats, this.#streamName, topology.namespace, this.#filter) : st.lastSeq;
+  }
+
+  /** How long a running projection has had events waiting without its checkpoint moving (0 below the stall threshold). */
+  #stalledMs(lag: number): number {
+    if (!this.#active || this.#state !== 'running' || this.#pauseRequested || lag === 0) return 0;
+    const ms = Date.now() - this.#progressAt;
+    return ms >= this.#opts.stallAfterMs ? ms : 0;
+  }
+
+  #progressed(): void {
+    this.#progressAt = Date.now();
+    this.#behindSince = undefined;
+  }
+
+  /**
+   * Called when the reader delivered nothing for a while: true when it is stalled (the stream holds
+   * events past the checkpoint and nothing came for \`stallAfterMs\`), so the caller reopens it. An
+   * ordered consumer can go silent for good after a stream-leader change (its server is gone and
+   * nats.js neither sees heartbeats missed nor recreates it); reopening from the checkpoint is safe.
+   */
+  async #readerStalled(cp: Checkpoint): Promise<boolean> {
+    let head: number;
+    try {
+      // An empty stream has nothing to deliver, whatever its last sequence was.
+      const st = await streamState(this.#deps.nats, this.#streamName);
+      head = st.messages === 0 ? 0 : await this.#headOf(st);
+    } catch (e) {
+      // The stream is unreachable (a leader election): the reader cannot read either; look again later.
+      this.#logger.debug({ projection: this.name, err: e }, 'could not read the head while the reader is idle');
+      return false;
+    }
+    const now = Date.now();
+    if (head <= cp.seq) { this.#progressed(); return false; }
+    this.#behindSince ??= now;
+    if (now - this.#behindSince < this.#opts.stallAfterMs) return false;
+    this.#behindSince = undefined;
+    this.#readerRestarts++;
+    const stalledMs = now - this.#progressAt;
+    this.#logger.warn({ projection: this.name, checkpoint: cp.seq, head, stalledMs, restarts: this.#readerRestarts },
+      `projection ${this.name} stalled: nothing delivered for ${Math.round(stalledMs / 1000)} s while the stream holds events up to ${head} (checkpoint ${cp.seq}); reopening its reader`);
+    this.#deps.hooks?.onStall?.(this.name, { checkpoint: cp.seq, head, stalledMs });
+    return true;
   }
 
   #publicState(): ProjectionState {
@@ -264,6 +333,7 @@ export class ProjectionRunner implements AsyncDisposable {
     const key = projectionLockKey(this.name);
     if (!(await tryAdvisoryLock(conn, key))) return false;
     this.#active = true;
+    this.#progressed();
     this.#pid = await backendPid(conn);
     this.#logger.info({ projection: this.name, pid: this.#pid }, `projection ${this.name} took its lock`);
     try {
@@ -308,7 +378,7 @@ export class ProjectionRunner implements AsyncDisposable {
         await this.#keeper?.start(cp.seq);
         this.#resetRequested = false;
         const opened: { reader?: StreamReader } = {};
-        const reader = await openStreamReader(nats, {
+        const reader = await (this.#deps.openReader ?? openStreamReader)(nats, {
           stream: this.#streamName, namespace: topology.namespace, epoch: st.epoch, fromSeq: cp.seq + 1,
           ...(this.#filter !== undefined ? { filter: this.#filter } : {}),
           pull: Math.max(100, this.#opts.maxBatch),
@@ -323,10 +393,16 @@ export class ProjectionRunner implements AsyncDisposable {
         this.#reader = reader;
         if (this.#state !== 'running' || this.#reason !== undefined) this.#setState('running');
         let generation = 0;
+        // Idle checks often enough to notice a stall soon after stallAfterMs.
+        const idleMs = Math.min(1000, Math.floor(this.#opts.stallAfterMs / 4));
         try {
           while (!signal.aborted && !this.#pauseRequested) {
-            const items = await reader.next(this.#opts.maxBatch);
+            const items = await reader.next(this.#opts.maxBatch, idleMs);
             if (!items) break;
+            if (items.length === 0) {
+              if (await this.#readerStalled(cp)) break;
+              continue;
+            }
             if (this.#resetRequested || reader.generation !== generation) {
               // The consumer was recreated: the stream may be a new incarnation whose sequences restart.
               this.#resetRequested = false;
@@ -336,6 +412,7 @@ export class ProjectionRunner implements AsyncDisposable {
             const fresh = items.filter((i) => i.seq > cp.seq);
             if (fresh.length === 0) continue;
             cp = await this.#commitBatch(conn, cp, fresh);
+            this.#progressed();
           }
         } finally {
           this.#reader = undefined;

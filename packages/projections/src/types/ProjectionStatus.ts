@@ -37,5 +37,12 @@ export interface ProjectionStatus {
   readonly rate: number;
   readonly eventsProjected: number;
   readonly deadLettered: number;
+  /**
+   * How long (ms) this running instance has had events waiting without its checkpoint moving, once
+   * that passes the stall threshold (`stallAfterMs`); 0 otherwise. A stalled reader is reopened.
+   */
+  readonly stalledMs: number;
+  /** Times this instance reopened a stalled reader. */
+  readonly readerRestarts: number;
   readonly rebuild?: RebuildProgress;
 }

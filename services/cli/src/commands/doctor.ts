@@ -184,6 +184,10 @@ async function checkProjections(deps: { nats: NatsHandle; pg: DatabaseHandle; to
       add({ check: name, status: s.head > 0 ? 'warn' : 'ok', message: `never ran${s.head > 0 ? ` (${s.head} events waiting)` : ''}`, ...(s.head > 0 ? { fix: 'start "mister-smith projector" (or "mister-smith up")' } : {}) });
       continue;
     }
+    if ((s.stalledMs ?? 0) > 0) {
+      add({ check: name, status: 'fail', message: `stalled: lag ${s.lag}, checkpoint ${s.checkpoint.seq} has not moved for ${formatDuration(s.stalledMs)} (reader reopened ${s.readerRestarts} times)`, fix: 'see the projector\'s log; if it does not recover, restart "mister-smith projector" (a standby takes over)' });
+      continue;
+    }
     if (s.lag === 0) { add({ check: name, status: 'ok', message: `caught up at ${s.checkpoint.seq} (${s.state})` }); continue; }
     // Retention: events the stream dropped before the projection read them are lost to it.
     if (s.checkpoint.seq + 1 < s.streamFirstSeq) {
