@@ -36,7 +36,7 @@ describe('mister-smith one-shot commands (built CLI, real servers)', () => {
     const [again, healthy, streams, text] = await Promise.all([runCli(['migrate'], e), runCli(['doctor', '--json'], e), runCli(['streams', '--json'], e), runCli(['streams'], e)]);
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/created: +none/);
-    expect(again.stdout).toMatch(/unchanged: 11/);
+    expect(again.stdout).toMatch(/unchanged: 12/);
     expect(again.stdout).toMatch(/applied: +none/);
     expect(again.stdout).toMatch(/feature off: stream compression/);
 
