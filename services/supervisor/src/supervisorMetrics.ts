@@ -28,6 +28,14 @@ export function supervisorMetrics(registry: Registry, supervisor: () => Supervis
       for (const s of LIFECYCLE_STATES) this.set({ state: s }, counts?.[s] ?? 0);
     },
   }));
+  once(registry, 'mister_smith_supervisor_queued_commands', () => new Gauge({
+    name: 'mister_smith_supervisor_queued_commands', help: 'Commands waiting in the mailboxes of the resident agents, behind the running ones', registers,
+    collect() { this.set(supervisor()?.queuedCommands() ?? 0); },
+  }));
+  once(registry, 'mister_smith_supervisor_timers_armed', () => new Gauge({
+    name: 'mister_smith_supervisor_timers_armed', help: 'Resident agents with a timer armed in this process', registers,
+    collect() { this.set(supervisor()?.armedTimers() ?? 0); },
+  }));
   once(registry, 'mister_smith_supervisor_dirty_keys', () => new Gauge({
     name: 'mister_smith_supervisor_dirty_keys', help: 'Keys written by agents and not yet flushed to PostgreSQL', registers,
     collect() { this.set(supervisor()?.dirtyKeys() ?? 0); },

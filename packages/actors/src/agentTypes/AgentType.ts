@@ -28,6 +28,8 @@ export interface AgentTimers {
 /** The agent runtime's part of the context: timers, human-in-the-loop waits, durable steps. */
 export interface RuntimeContext {
   readonly trigger: CommandTrigger;
+  /** Aborted when a newer command interrupts this one (mailbox policy `interrupt`); long handlers should check it. */
+  readonly signal: AbortSignal;
   readonly timers: AgentTimers;
   /**
    * Enters a wait: a pending request that `resume(agentId, requestId, value)` answers by running

@@ -39,6 +39,7 @@ function prepare(type: AgentType, name: string, ctx: RunContext): { handler: Com
   let edits: Map<string, DocRecipe[]> | undefined;
   const context: CommandContext = {
     trigger: { kind: 'client' },
+    signal: new AbortController().signal,
     timers: { set: () => unavailable('ctx.timers'), cancel: () => unavailable('ctx.timers'), list: () => [] },
     wait: () => unavailable('ctx.wait'),
     waits: () => [],

@@ -3,6 +3,7 @@ import { createActor, fromPromise, type ActorRefFrom, type SnapshotFrom } from '
 import { backoffMs } from '@mister-smith/core/util';
 import type { AgentType } from '../agentTypes/AgentType.js';
 import { agentLifecycleMachine } from '../lifecycle/agentLifecycleMachine.js';
+import { admitCommand, interruptedError } from '../mailbox/admitCommand.js';
 import { isSystemCommand } from '../runtime/systemCommands.js';
 import type { CommandSettlement, ExecuteInput, ExecuteOutput, FlushInput, HydrateInput, HydrateOutput, LifecycleConfig, TransitionParams } from '../lifecycle/lifecycleTypes.js';
 import type { AgentHost, AgentHostOptions, CommandOptions, CommandReply, HostClock, ResidentAgent } from './AgentHost.js';
@@ -55,15 +56,20 @@ export function createAgentHost(options: AgentHostOptions): AgentHost {
   const crashes = new Map<string, number[]>();
   const restartTimers = new Set<unknown>();
   const recent = new Map<string, Promise<CommandReply>>();
+  /** Abort controllers of running commands, per agent (mailbox policy `interrupt`). */
+  const running = new Map<string, AbortController>();
   let tickets = 0;
   let stopping: Promise<void> | undefined;
 
   const machine = agentLifecycleMachine.provide({
     actors: {
       hydrate: fromPromise<HydrateOutput, HydrateInput>(({ input }) => effects.hydrate(input)),
-      execute: fromPromise<ExecuteOutput, ExecuteInput>(({ input }) => input.command.name === ACTIVATE
-        ? Promise.resolve({ state: input.state, fenceSeq: input.fenceSeq, result: undefined, changedKeys: [] })
-        : effects.execute(input)),
+      execute: fromPromise<ExecuteOutput, ExecuteInput>(({ input }) => {
+        if (input.command.name === ACTIVATE) return Promise.resolve({ state: input.state, fenceSeq: input.fenceSeq, result: undefined, changedKeys: [] });
+        const ac = new AbortController();
+        running.set(input.agentId, ac);
+        return effects.execute({ ...input, signal: ac.signal }).finally(() => { if (running.get(input.agentId) === ac) running.delete(input.agentId); });
+      }),
       flush: fromPromise<unknown, FlushInput>(({ input }) => effects.flush(input)),
     },
     actions: {
@@ -166,6 +172,16 @@ export function createAgentHost(options: AgentHostOptions): AgentHost {
     if (actor && actor.getSnapshot().context.agentType !== type.name) {
       return Promise.reject(msError('INVALID_ARGUMENT', `agent ${agentId} is a ${actor.getSnapshot().context.agentType}, not a ${type.name}`, { details: { agentId } }));
     }
+    if (actor && name !== ACTIVATE && !isSystemCommand(name)) {
+      // System commands (timer fires, resumes) always queue: they are retried until they run.
+      const c = actor.getSnapshot().context;
+      const admission = admitCommand(agentId, type.mailbox, c.queue.length, running.has(agentId));
+      if (admission.kind === 'refuse') return Promise.reject(admission.error);
+      if (admission.kind === 'interrupt') {
+        actor.send({ type: 'DROP_QUEUED', error: interruptedError(agentId) });
+        running.get(agentId)?.abort(interruptedError(agentId));
+      }
+    }
     actor ??= spawn(agentId, type, expired.has(agentId));
     const a = actor;
     return new Promise<CommandReply>((resolve, reject) => {
@@ -229,7 +245,7 @@ export function createAgentHost(options: AgentHostOptions): AgentHost {
     },
     queueDepth(agentId) {
       const q = actors.get(agentId)?.getSnapshot().context.queue.length ?? 0;
-      return Math.max(0, q - 1);
+      return Math.max(0, q - (running.has(agentId) ? 1 : 0));
     },
     stateOf(agentId) {
       const c = actors.get(agentId)?.getSnapshot().context;

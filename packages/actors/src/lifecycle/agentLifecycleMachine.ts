@@ -124,6 +124,17 @@ export const agentLifecycleMachine = setup({
     evict: undefined,
   }),
   initial: 'boot',
+  on: {
+    // Mailbox policy `interrupt`: commands waiting behind the head fail; the head (running or next) stays.
+    DROP_QUEUED: {
+      actions: [
+        enqueueActions(({ context, event, enqueue }) => {
+          for (const c of context.queue.slice(1)) enqueue({ type: 'settleCommand', params: { ticket: c.ticket, ok: false, error: (event as { error: unknown }).error } });
+        }),
+        assign(({ context }) => (context.queue.length > 1 ? { queue: context.queue.slice(0, 1) } : {})),
+      ],
+    },
+  },
   states: {
     boot: {
       always: [{ guard: 'startsExpired', target: 'expired' }, { target: 'cold' }],

@@ -51,6 +51,8 @@ export interface ExecuteInput {
   readonly state: AgentState;
   readonly fenceSeq: number;
   readonly command: QueuedCommand;
+  /** Aborted when the mailbox policy `interrupt` asks the running command to stop. */
+  readonly signal?: AbortSignal;
 }
 
 /** Output of `execute`: the committed state and the new fencing token. */
@@ -131,7 +133,8 @@ export type AgentLifecycleEvent =
   | { readonly type: 'FLUSH' }
   | { readonly type: 'STOP' }
   | { readonly type: 'SHUTDOWN' }
-  | { readonly type: 'EVICT'; readonly reason: string; readonly error: unknown };
+  | { readonly type: 'EVICT'; readonly reason: string; readonly error: unknown }
+  | { readonly type: 'DROP_QUEUED'; readonly error: unknown };
 
 /** Parameters of the injected `publishTransition` action. */
 export interface TransitionParams {

@@ -53,6 +53,8 @@ export interface AgentRuntime {
   cancelTimer(agentId: string, timerId: string): Promise<{ timerId: string; cancelled: boolean }>;
   resume(agentId: string, requestId: string, value: unknown): Promise<CommandReply>;
   waiting(options?: { readonly agentId?: string; readonly limit?: number }): Promise<WaitInfo[]>;
+  /** Resident agents with a timer armed here. */
+  armedTimers(): number;
   /** Starts the scheduler candidate (once the supervisor can take commands). */
   start(): void;
   readonly scheduler: TimerScheduler | undefined;
@@ -109,6 +111,7 @@ export function createAgentRuntime(deps: AgentRuntimeDeps): AgentRuntime {
       }
     },
     waiting: (options) => index.waits(options),
+    armedTimers: () => local.size,
     start() {
       if (deps.scheduler?.enabled === false || scheduler) return;
       scheduler = startTimerScheduler({

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { msError } from '@mister-smith/core';
 import type { AgentState, AgentType, CommandTrigger, RuntimeContext } from '../agentTypes/AgentType.js';
 import { runCommandAsync, type CommandOutcome, type RunContext } from '../agentTypes/runCommand.js';
+import { interruptedError } from '../mailbox/admitCommand.js';
 import { afterFire, assertTimerId, createTimerRecord, isMissed, timerInfo } from '../timers/timerRecords.js';
 import type { TimerSpec } from '../timers/TimerSpec.js';
 import type { WaitInfo, WaitRequest } from '../waits/WaitRequest.js';
@@ -34,6 +35,8 @@ export interface AgentCommandEnv {
   /** Wall-clock time of the run (ms since the epoch). */
   readonly now: number;
   readonly step?: StepRunner;
+  /** Aborted when a newer command interrupts this one. */
+  readonly signal?: AbortSignal;
 }
 
 function diff(before: RuntimeState, after: RuntimeState): RuntimeChanges {
@@ -124,7 +127,7 @@ export async function runAgentCommand(type: AgentType, state: AgentState, name: 
   const rt = workingRuntime(before, env.now);
   const userState = userStateOf(state);
   const context = (trigger: CommandTrigger): RunContext & RuntimeContext => ({
-    agentId: env.agentId, commandId: env.commandId, writer: env.writer, trigger,
+    agentId: env.agentId, commandId: env.commandId, writer: env.writer, trigger, signal: env.signal ?? new AbortController().signal,
     timers: {
       set: (spec) => rt.setTimer(spec, type).id,
       cancel: (id) => rt.cancelTimer(id),
@@ -149,7 +152,17 @@ export async function runAgentCommand(type: AgentType, state: AgentState, name: 
       runtime,
     };
   };
-  const run = async (command: string, p: unknown, trigger: CommandTrigger) => finish(await runCommandAsync(type, userState, command, p, context(trigger)), undefined);
+  const run = async (command: string, p: unknown, trigger: CommandTrigger) => {
+    let outcome: CommandOutcome;
+    try {
+      outcome = await runCommandAsync(type, userState, command, p, context(trigger));
+    } catch (e) {
+      // A handler that gave up because it was interrupted fails with INTERRUPTED, whatever it threw.
+      if (env.signal?.aborted) throw interruptedError(env.agentId);
+      throw e;
+    }
+    return finish(outcome, undefined);
+  };
 
   switch (name) {
     case SYSTEM_COMMANDS.fireTimer: {

@@ -133,6 +133,10 @@ export interface Supervisor extends AsyncDisposable {
   list(options?: { readonly state?: LifecycleState; readonly limit?: number }): Promise<AgentListing[]>;
   /** Lifecycle of a resident agent. */
   lifecycleOf(agentId: string): LifecycleState | undefined;
+  /** Commands waiting in the resident agents' mailboxes (behind the running ones). */
+  queuedCommands(): number;
+  /** Resident agents with a timer armed in this process. */
+  armedTimers(): number;
   /** Resident agents per lifecycle state. */
   counts(): Record<LifecycleState, number>;
   /** Dirty keys: counted by the agents and waiting in the state store. */

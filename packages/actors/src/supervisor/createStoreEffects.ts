@@ -144,13 +144,13 @@ export function createStoreEffects(deps: StoreEffectsDeps): Omit<AgentEffects, '
       return { state, fenceSeq: fence };
     },
 
-    async execute({ agentId, agentType, state, fenceSeq, command }) {
+    async execute({ agentId, agentType, state, fenceSeq, command, signal }) {
       const type = typeOf(agentType);
       const rt = deps.runtime;
       let fence = fenceSeq;
       const fenceRef = { get: () => fence, set: (seq: number) => { fence = seq; } };
       const env = {
-        agentId, commandId: command.commandId, writer: supervisorId, now: (deps.now ?? Date.now)(),
+        agentId, commandId: command.commandId, writer: supervisorId, now: (deps.now ?? Date.now)(), ...(signal ? { signal } : {}),
         ...(rt && command.commandId !== undefined ? { step: rt.steps.runner(agentId, command.commandId, fenceRef) } : {}),
       };
       const prepare = async (from: AgentState): Promise<AgentCommandOutcome> => {

@@ -373,6 +373,8 @@ export async function createSupervisor(options: SupervisorOptions): Promise<Supe
       },
       lifecycleOf: (agentId) => host.lifecycleOf(agentId),
       counts: () => host.counts(),
+      queuedCommands: () => { let n = 0; for (const r of host.residents()) n += host.queueDepth(r.agentId); return n; },
+      armedTimers: () => runtime.armedTimers(),
       dirtyKeys: () => host.dirtyKeys() + store.dirtyCount,
       async flush() {
         host.flushAll();
