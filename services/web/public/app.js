@@ -18,6 +18,7 @@ const ago = (iso) => {
   const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
   return s < 60 ? `${s}s ago` : s < 3600 ? `${Math.round(s / 60)}m ago` : `${Math.round(s / 3600)}h ago`;
 };
+const pendingText = (p) => [p && p.waits > 0 ? `${p.waits} wait${p.waits === 1 ? '' : 's'}` : '', p && p.timers > 0 ? `${p.timers} timer${p.timers === 1 ? '' : 's'}` : ''].filter(Boolean).join(', ');
 const short = (v) => { const t = JSON.stringify(v); return t === undefined ? '' : t.length > 80 ? `${t.slice(0, 77)}...` : t; };
 
 // ---- fleet -------------------------------------------------------------------------------
@@ -44,21 +45,22 @@ function fillSelect(sel, values) {
 
 function renderAgents() {
   const q = $('#f-q').value.trim().toLowerCase();
-  const type = $('#f-type').value; const state = $('#f-state').value; const owner = $('#f-owner').value;
+  const type = $('#f-type').value; const state = $('#f-state').value; const owner = $('#f-owner').value; const pendingOnly = $('#f-pending').checked;
   fillSelect($('#f-type'), new Set([...agents.values()].map((a) => a.agentType)));
   fillSelect($('#f-owner'), new Set([...agents.values()].map((a) => a.owner).filter(Boolean)));
   const shown = [...agents.values()]
-    .filter((a) => (!q || a.agentId.toLowerCase().includes(q)) && (!type || a.agentType === type) && (!state || a.state === state) && (!owner || a.owner === owner))
+    .filter((a) => (!q || a.agentId.toLowerCase().includes(q)) && (!type || a.agentType === type) && (!state || a.state === state) && (!owner || a.owner === owner) && (!pendingOnly || pendingText(a.pending) !== ''))
     .sort((a, b) => a.agentId.localeCompare(b.agentId));
   $('#agents tbody').replaceChildren(...shown.map((a) => el('tr', { dataset: { agent: a.agentId, state: a.state } },
     el('td', { class: 'id' }, el('a', { href: `#/agents/${encodeURIComponent(a.agentId)}` }, a.agentId)),
     el('td', {}, a.agentType),
     el('td', { class: 'state' }, el('span', { class: `pill state-${a.state}` }, a.state)),
     el('td', {}, a.owner ?? ''),
+    el('td', { class: 'pending', title: a.pending?.nextTimerAt ? `next timer ${a.pending.nextTimerAt}` : '' }, pendingText(a.pending)),
     el('td', { class: 'last', title: a.lastEvent ? a.lastEvent.time : '' }, a.lastEvent ? `${a.lastEvent.type} ${a.lastEvent.summary} (${ago(a.lastEvent.time)})` : ''))));
   $('#agent-count').textContent = shown.length === agents.size ? `${agents.size}` : `${shown.length} of ${agents.size}`;
 }
-for (const id of ['#f-q', '#f-type', '#f-state', '#f-owner']) $(id).addEventListener('input', renderAgents);
+for (const id of ['#f-q', '#f-type', '#f-state', '#f-owner', '#f-pending']) $(id).addEventListener('input', renderAgents);
 
 let reloading;
 function reloadAgents() {
@@ -204,6 +206,12 @@ feed.addEventListener('error', () => { live.textContent = 'reconnecting'; live.c
 feed.addEventListener('fleet', (m) => {
   fleet = JSON.parse(m.data);
   renderFleet();
+  let changed = false;
+  for (const [id, a] of agents) {
+    const p = fleet.pending[id] ?? { waits: 0, timers: 0, nextTimerAt: null };
+    if (JSON.stringify(p) !== JSON.stringify(a.pending)) { agents.set(id, { ...a, pending: p }); changed = true; }
+  }
+  if (changed) renderAgents();
   if (fleet.totalAgents !== agents.size) reloadAgents();
 });
 feed.addEventListener('agents', (m) => {

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startTestEnv } from '@mister-smith/core/testing';
+import { sql } from 'kysely';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 
@@ -89,6 +90,15 @@ describe('the fleet page in headless Chromium on up --demo', () => {
       await page.selectOption('#f-type', 'counter');
       await expect.poll(() => page.locator('#agents tbody tr').count()).toBe(3);
       await page.selectOption('#f-type', '');
+      // Pending waits and timers (the agent runtime's indexes) show per agent, live.
+      await sql`INSERT INTO mister_smith.agent_waits (agent_id, request_id, agent_type) VALUES ('demo-counter-2', 'approve-1', 'counter')`.execute(env.pg.db);
+      await sql`INSERT INTO mister_smith.agent_timers (agent_id, timer_id, agent_type, due_at, spec) VALUES ('demo-counter-2', 't1', 'counter', now() + interval '1 hour', '{}'::jsonb)`.execute(env.pg.db);
+      await expect.poll(() => page.locator('#agents tr[data-agent="demo-counter-2"] td.pending').textContent(), { timeout: 15_000 }).toBe('1 wait, 1 timer');
+      await page.check('#f-pending');
+      await expect.poll(() => page.locator('#agents tbody tr').count()).toBe(1);
+      await page.uncheck('#f-pending');
+      await sql`DELETE FROM mister_smith.agent_waits WHERE agent_id = 'demo-counter-2'`.execute(env.pg.db);
+      await sql`DELETE FROM mister_smith.agent_timers WHERE agent_id = 'demo-counter-2'`.execute(env.pg.db);
       await shot(page, 'fleet-start');
 
       // One agent: its state with versions, and a command's change within seconds, no reload.

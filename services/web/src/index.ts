@@ -16,4 +16,4 @@ export { openAgentSync } from './openAgentSync.js';
 export type { AgentSyncDeps, AgentSyncSession, OutgoingMessage } from './openAgentSync.js';
 export { createFleetFeed } from './createFleetFeed.js';
 export type { AgentUpdate, FleetFeed, FleetFeedOptions, FleetMessage, ProjectionsMessage } from './createFleetFeed.js';
-export type { AgentFilter, AgentRow, DeadLetterView, FleetSummary } from './readFleet.js';
+export type { AgentFilter, AgentRow, DeadLetterView, FleetSummary, PendingWork } from './readFleet.js';

@@ -11,6 +11,30 @@ export interface AgentRow {
   readonly lastHeartbeatAt: string | null;
   /** The last event seen for the agent (live feed), else its last transition. */
   readonly lastEvent: { readonly type: string; readonly time: string; readonly seq: number; readonly summary: string } | null;
+  /** Pending human-in-the-loop requests and durable timers (the agent runtime's indexes). */
+  readonly pending: PendingWork;
+}
+
+/** An agent's pending waits and timers, and when its next timer is due. */
+export interface PendingWork {
+  readonly waits: number;
+  readonly timers: number;
+  readonly nextTimerAt: string | null;
+}
+
+const NOTHING_PENDING: PendingWork = { waits: 0, timers: 0, nextTimerAt: null };
+
+/** Pending waits and timers per agent (only agents that have any; at most `limit`). */
+export async function readPendingWork(pg: DatabaseHandle, agentIds?: readonly string[], limit = 5000): Promise<Record<string, PendingWork>> {
+  if (agentIds && agentIds.length === 0) return {};
+  let timers = pg.db.selectFrom('mister_smith.agent_timers').select(['agent_id', sql<number>`count(*)::int`.as('n'), sql<Date>`min(due_at)`.as('next')]).groupBy('agent_id').limit(limit);
+  let waits = pg.db.selectFrom('mister_smith.agent_waits').select(['agent_id', sql<number>`count(*)::int`.as('n')]).groupBy('agent_id').limit(limit);
+  if (agentIds) { timers = timers.where('agent_id', 'in', agentIds); waits = waits.where('agent_id', 'in', agentIds); }
+  const [t, w] = await Promise.all([timers.execute(), waits.execute()]);
+  const out: Record<string, PendingWork> = {};
+  for (const r of t) out[r.agent_id] = { waits: 0, timers: r.n, nextTimerAt: iso(r.next) };
+  for (const r of w) out[r.agent_id] = { ...(out[r.agent_id] ?? NOTHING_PENDING), waits: r.n };
+  return out;
 }
 
 /** The fleet at a glance, from the read models. */
@@ -24,6 +48,8 @@ export interface FleetSummary {
   readonly recentTasks: readonly { readonly taskId: string; readonly taskType: string; readonly status: string; readonly agentId: string | null; readonly error: string | null; readonly changedAt: string }[];
   /** Messages appended to the three streams per second (0 until two samples exist). */
   readonly eventsPerSecond: number;
+  /** Pending waits and timers of the agents that have any. */
+  readonly pending: Readonly<Record<string, PendingWork>>;
 }
 
 /** Filters of the agents list. */
@@ -45,17 +71,19 @@ export async function readAgents(pg: DatabaseHandle, f: AgentFilter = {}): Promi
   if (f.state) q = q.where('status', '=', f.state);
   if (f.owner) q = q.where('supervisor_id', '=', f.owner);
   const rows = await q.orderBy('agent_id').limit(Math.min(f.limit ?? 1000, 5000)).execute();
+  const pending = await readPendingWork(pg, rows.map((r) => r.agent_id));
   return rows.map((r) => ({
     agentId: r.agent_id, agentType: r.agent_type, state: r.status, owner: r.supervisor_id,
     lastTransitionAt: iso(r.last_transition_at), lastHeartbeatAt: iso(r.last_heartbeat_at),
     lastEvent: r.last_transition_at ? { type: 'AgentLifecycleChanged', time: iso(r.last_transition_at)!, seq: Number(r.version_seq), summary: `-> ${r.status}` } : null,
+    pending: pending[r.agent_id] ?? NOTHING_PENDING,
   }));
 }
 
 /** Counts per lifecycle state, type and owner, and the tasks per status, from the read models. */
 export async function readFleetSummary(pg: DatabaseHandle, eventsPerSecond: number): Promise<FleetSummary> {
   const db = pg.db;
-  const [byState, byType, owners, tasks, recent] = await Promise.all([
+  const [byState, byType, owners, tasks, recent, pending] = await Promise.all([
     db.selectFrom('agents.registry').select(['status', sql<number>`count(*)::int`.as('n')]).groupBy('status').execute(),
     db.selectFrom('agents.registry').select(['agent_type', sql<number>`count(*)::int`.as('n')]).groupBy('agent_type').execute(),
     db.selectFrom('agents.registry').select([
@@ -65,6 +93,7 @@ export async function readFleetSummary(pg: DatabaseHandle, eventsPerSecond: numb
     ]).where('supervisor_id', 'is not', null).groupBy('supervisor_id').orderBy('supervisor_id').execute(),
     db.selectFrom('mister_smith.task_view').select(['status', sql<number>`count(*)::int`.as('n')]).groupBy('status').execute(),
     db.selectFrom('mister_smith.task_view').select(['task_id', 'task_type', 'status', 'assigned_agent_id', 'error', 'changed_at']).orderBy('changed_at', 'desc').limit(8).execute(),
+    readPendingWork(pg),
   ]);
   const count = (rows: readonly { n: number }[], key: (r: never) => string) => Object.fromEntries(rows.map((r) => [key(r as never), r.n]));
   return {
@@ -76,6 +105,7 @@ export async function readFleetSummary(pg: DatabaseHandle, eventsPerSecond: numb
     tasks: count(tasks, (r: { status: string }) => r.status),
     recentTasks: recent.map((t) => ({ taskId: t.task_id, taskType: t.task_type, status: t.status, agentId: t.assigned_agent_id, error: t.error, changedAt: iso(t.changed_at)! })),
     eventsPerSecond,
+    pending,
   };
 }
 

@@ -1,4 +1,4 @@
-import type { AgentRow, FleetSummary } from './readFleet.js';
+import type { AgentRow, FleetSummary, PendingWork } from './readFleet.js';
 
 /** What the page is rendered with. */
 export interface PageData {
@@ -15,13 +15,21 @@ const scriptJson = (v: unknown) => JSON.stringify(v).replace(/</g, '\\u003c');
 
 const STATES = ['COLD', 'HYDRATING', 'ACTIVE', 'FLUSHING', 'EXPIRED'];
 
+/** `1 wait, 2 timers`; empty when nothing is pending (public/app.js renders the same text). */
+function pendingText(p: PendingWork): string {
+  const parts = [];
+  if (p.waits > 0) parts.push(`${p.waits} wait${p.waits === 1 ? '' : 's'}`);
+  if (p.timers > 0) parts.push(`${p.timers} timer${p.timers === 1 ? '' : 's'}`);
+  return parts.join(', ');
+}
+
 /**
  * The fleet page: server-rendered (counts and the agents table are in the HTML), then kept live
  * by `/assets/app.js` over the fleet stream and the agent sync endpoint. No build step.
  */
 export function renderPage(d: PageData): string {
   const counts = STATES.map((s) => `<div class="card state-${s}" data-state="${s}"><div class="n">${d.fleet.agents[s] ?? 0}</div><div class="label">${s}</div></div>`).join('');
-  const rows = d.agents.map((a) => `<tr data-agent="${escapeHtml(a.agentId)}"><td class="id"><a href="#/agents/${encodeURIComponent(a.agentId)}">${escapeHtml(a.agentId)}</a></td><td>${escapeHtml(a.agentType)}</td><td><span class="pill state-${escapeHtml(a.state)}">${escapeHtml(a.state)}</span></td><td>${escapeHtml(a.owner ?? '')}</td><td class="last">${escapeHtml(a.lastEvent ? `${a.lastEvent.type} ${a.lastEvent.summary}` : '')}</td></tr>`).join('');
+  const rows = d.agents.map((a) => `<tr data-agent="${escapeHtml(a.agentId)}"><td class="id"><a href="#/agents/${encodeURIComponent(a.agentId)}">${escapeHtml(a.agentId)}</a></td><td>${escapeHtml(a.agentType)}</td><td><span class="pill state-${escapeHtml(a.state)}">${escapeHtml(a.state)}</span></td><td>${escapeHtml(a.owner ?? '')}</td><td class="pending">${escapeHtml(pendingText(a.pending))}</td><td class="last">${escapeHtml(a.lastEvent ? `${a.lastEvent.type} ${a.lastEvent.summary}` : '')}</td></tr>`).join('');
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -51,8 +59,9 @@ export function renderPage(d: PageData): string {
       <select id="f-type" aria-label="type"><option value="">any type</option></select>
       <select id="f-state" aria-label="state"><option value="">any state</option>${STATES.map((s) => `<option>${s}</option>`).join('')}</select>
       <select id="f-owner" aria-label="owner"><option value="">any owner</option></select>
+      <label class="muted"><input id="f-pending" type="checkbox"> waiting or with timers</label>
     </div>
-    <table id="agents"><thead><tr><th>Agent</th><th>Type</th><th>State</th><th>Owner</th><th>Last event</th></tr></thead><tbody>${rows}</tbody></table>
+    <table id="agents"><thead><tr><th>Agent</th><th>Type</th><th>State</th><th>Owner</th><th>Waits, timers</th><th>Last event</th></tr></thead><tbody>${rows}</tbody></table>
   </div>
 </section>
 <section id="view-agent" class="view" hidden>
