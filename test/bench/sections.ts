@@ -2,6 +2,7 @@ import { benchActors } from '@mister-smith/actors';
 import { benchProjections } from '@mister-smith/projections/bench';
 import type { BenchFigure, BenchSection } from './BenchFigure.js';
 import { benchConflicts } from './benchConflicts.js';
+import { benchLangGraph } from './benchLangGraph.js';
 import { benchState } from './benchState.js';
 
 /** The projection figures, with the goal on the rebuild rate (>= 0.6x the slower raw baseline). */
@@ -23,4 +24,5 @@ export const sections: readonly BenchSection[] = [
   { name: 'conflict', run: benchConflicts },
   { name: 'actors', run: (env, opts) => benchActors(env, opts) },
   { name: 'projection', run: projections },
+  { name: 'langgraph', run: benchLangGraph },
 ];

@@ -103,48 +103,42 @@ export class CheckpointSink {
         }
       }
     }
-    await this.#pg.withClient(async (c) => {
-      await c.query('BEGIN');
-      try {
-        if (blobs.size > 0) {
-          const cols = columns([...blobs.values()], 6);
-          await c.query(`INSERT INTO ${s}.checkpoint_blobs (thread_id, checkpoint_ns, channel, version, type, blob)
-            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bytea[])
-            ON CONFLICT (thread_id, checkpoint_ns, channel, version) DO NOTHING`, cols);
-        }
-        if (cps.size > 0) {
-          const rows = [...cps.values()].map(({ seq, r }) => [r.threadId, r.ns, r.id, r.parentId ?? null, JSON.stringify(r.checkpoint), JSON.stringify(r.metadata), seq]);
-          await c.query(`INSERT INTO ${s}.checkpoints (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, checkpoint, metadata, seq)
-            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::jsonb[], $7::bigint[])
-            ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id) DO UPDATE
-              SET parent_checkpoint_id = EXCLUDED.parent_checkpoint_id, checkpoint = EXCLUDED.checkpoint, metadata = EXCLUDED.metadata, seq = EXCLUDED.seq
-              WHERE ${s}.checkpoints.seq <= EXCLUDED.seq`, columns(rows, 7));
-        }
-        for (const upsert of [false, true]) {
-          const rows = [...writes.values()].filter((w) => w.upsert === upsert).map((w) => w.row);
-          if (rows.length === 0) continue;
-          await c.query(`INSERT INTO ${s}.checkpoint_writes (thread_id, checkpoint_ns, checkpoint_id, task_id, idx, channel, type, blob, task_path, seq)
-            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::text[], $8::bytea[], $9::text[], $10::bigint[])
-            ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id, task_id, idx) DO ${upsert
-              ? `UPDATE SET channel = EXCLUDED.channel, type = EXCLUDED.type, blob = EXCLUDED.blob, task_path = EXCLUDED.task_path, seq = EXCLUDED.seq WHERE ${s}.checkpoint_writes.seq < EXCLUDED.seq`
-              : 'NOTHING'}`, columns(rows, 10));
-        }
-        await c.query(`INSERT INTO ${s}.thread_watermarks (thread_id, checkpoint_ns, seq)
-          SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
-          ON CONFLICT (thread_id, checkpoint_ns) DO UPDATE SET seq = GREATEST(${s}.thread_watermarks.seq, EXCLUDED.seq)`, columns([...marks.values()], 3));
-        // Retention: every write moves the thread's expiry forward (threads with their own TTL keep it).
-        await c.query(`UPDATE ${s}.thread_retention SET expires_at = now() + make_interval(secs => ttl_seconds) WHERE thread_id = ANY($1::text[])`, [[...threads]]);
-        if (this.#retentionSeconds !== undefined) {
-          await c.query(`INSERT INTO ${s}.thread_retention (thread_id, ttl_seconds, expires_at)
-            SELECT t, $2::int, now() + make_interval(secs => $2::int) FROM unnest($1::text[]) AS t
-            ON CONFLICT (thread_id) DO NOTHING`, [[...threads], this.#retentionSeconds]);
-        }
-        await c.query('COMMIT');
-      } catch (e) {
-        await c.query('ROLLBACK').catch(() => undefined);
-        throw e;
-      }
-    });
+    const cpRows = [...cps.values()].map(({ seq, r }) => [r.threadId, r.ns, r.id, r.parentId ?? null, JSON.stringify(r.checkpoint), JSON.stringify(r.metadata), seq]);
+    const writeRows = (upsert: boolean) => [...writes.values()].filter((w) => w.upsert === upsert).map((w) => w.row);
+    // One statement (its own transaction): one round trip per group commit, whatever its size.
+    const values = [
+      ...columns([...blobs.values()], 6), ...columns(cpRows, 7), ...columns(writeRows(false), 10), ...columns(writeRows(true), 10),
+      ...columns([...marks.values()], 3), [...threads], this.#retentionSeconds ?? null,
+    ];
+    await this.#pg.withClient((c) => c.query({ name: `langgraph-flush-${this.#s}`, text: this.#flushSql(), values }));
+  }
+
+  #flushSql(): string {
+    const s = this.#s;
+    const writes = (from: number) => `INSERT INTO ${s}.checkpoint_writes (thread_id, checkpoint_ns, checkpoint_id, task_id, idx, channel, type, blob, task_path, seq)
+        SELECT * FROM unnest($${from}::text[], $${from + 1}::text[], $${from + 2}::text[], $${from + 3}::text[], $${from + 4}::int[], $${from + 5}::text[], $${from + 6}::text[], $${from + 7}::bytea[], $${from + 8}::text[], $${from + 9}::bigint[])`;
+    return `WITH
+      b AS (INSERT INTO ${s}.checkpoint_blobs (thread_id, checkpoint_ns, channel, version, type, blob)
+        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bytea[])
+        ON CONFLICT (thread_id, checkpoint_ns, channel, version) DO NOTHING),
+      c AS (INSERT INTO ${s}.checkpoints (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, checkpoint, metadata, seq)
+        SELECT * FROM unnest($7::text[], $8::text[], $9::text[], $10::text[], $11::jsonb[], $12::jsonb[], $13::bigint[])
+        ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id) DO UPDATE
+          SET parent_checkpoint_id = EXCLUDED.parent_checkpoint_id, checkpoint = EXCLUDED.checkpoint, metadata = EXCLUDED.metadata, seq = EXCLUDED.seq
+          WHERE ${s}.checkpoints.seq <= EXCLUDED.seq),
+      wi AS (${writes(14)} ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id, task_id, idx) DO NOTHING),
+      wu AS (${writes(24)} ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id, task_id, idx) DO UPDATE
+          SET channel = EXCLUDED.channel, type = EXCLUDED.type, blob = EXCLUDED.blob, task_path = EXCLUDED.task_path, seq = EXCLUDED.seq
+          WHERE ${s}.checkpoint_writes.seq < EXCLUDED.seq),
+      m AS (INSERT INTO ${s}.thread_watermarks (thread_id, checkpoint_ns, seq)
+        SELECT * FROM unnest($34::text[], $35::text[], $36::bigint[])
+        ON CONFLICT (thread_id, checkpoint_ns) DO UPDATE SET seq = GREATEST(${s}.thread_watermarks.seq, EXCLUDED.seq)),
+      -- Retention: every write moves its thread's expiry forward; new threads get the default TTL, if any.
+      r AS (UPDATE ${s}.thread_retention SET expires_at = now() + make_interval(secs => ttl_seconds) WHERE thread_id = ANY($37::text[])),
+      d AS (INSERT INTO ${s}.thread_retention (thread_id, ttl_seconds, expires_at)
+        SELECT t, $38::int, now() + make_interval(secs => $38::int) FROM unnest($37::text[]) AS t WHERE $38::int IS NOT NULL
+        ON CONFLICT (thread_id) DO NOTHING)
+      SELECT 1`;
   }
 }
 

@@ -142,6 +142,21 @@ describe('MisterSmithSaver: thread ids and durability', () => {
     expect(rows[0]).toEqual({ c: 1, w: 1 });
   });
 
+  it("kvWrite 'background': the saver reads its own puts at once, and another saver writing behind it is fenced, not forked", async () => {
+    const a = await openSaver({ kvWrite: 'background' });
+    const b = await openSaver();
+    const t = `bg-${randomBytes(3).toString('hex')}`;
+    const configs = await chain(a, t, 3);
+    expect((await a.getTuple(thread(t)))?.config).toEqual(configs[2]);
+    const stale = { configurable: { thread_id: t, checkpoint_ns: '', checkpoint_id: configs[1]!.configurable!.checkpoint_id } };
+    await b.getTuple(thread(t));
+    await a.put(configs[2]!, checkpoint({ n: 'a' }, { n: 10 }), meta(3), { n: 10 });
+    const e = await b.put(stale, checkpoint({ n: 'b' }, { n: 10 }), meta(3), { n: 10 }).catch((x: unknown) => x);
+    expect(LangGraphError.is(e, 'THREAD_FENCED')).toBe(true);
+    await a.flush();
+    expect(await all(b, thread(t))).toHaveLength(4);
+  });
+
   it('another saver reads the latest checkpoint and its writes from KV right after the put', async () => {
     const a = await openSaver();
     const b = await openSaver();

@@ -47,6 +47,13 @@ export interface MisterSmithSaverOptions {
   readonly serde?: SerializerProtocol;
   /** Threads whose head this process remembers (fencing token and KV revision). Default 10 000. */
   readonly cachedThreads?: number;
+  /**
+   * `await` (default): a put is acknowledged once its KV head is written too, so every process
+   * reads it from KV at once. `background`: acknowledged at the event's PubAck, the KV head
+   * following right behind (ordered per thread; this saver's own reads wait for it). Another
+   * process may read the previous head for that moment; if it then writes, it is fenced, never forked.
+   */
+  readonly kvWrite?: 'await' | 'background';
 }
 
 /**
@@ -68,6 +75,7 @@ export class MisterSmithSaver extends BaseCheckpointSaver {
   readonly topology: LangGraphTopology;
   readonly schema: string;
   readonly durability: Durability;
+  readonly #kvWrite: 'await' | 'background';
   readonly #nats: NatsHandle;
   readonly #pg: DatabaseHandle;
   readonly #log: JetStreamEventLog;
@@ -85,6 +93,7 @@ export class MisterSmithSaver extends BaseCheckpointSaver {
     this.#pg = options.pg;
     this.schema = assertSchemaName(options.schema ?? 'langgraph');
     this.durability = options.durability ?? 'jetstream';
+    this.#kvWrite = options.kvWrite ?? 'await';
     this.topology = langGraphTopology({
       namespace: options.namespace, profile: options.profile ?? 'production', clusterSize: options.nats.clusterSize,
       ...(options.retentionSeconds !== undefined ? { retentionSeconds: options.retentionSeconds } : {}),
@@ -157,7 +166,7 @@ export class MisterSmithSaver extends BaseCheckpointSaver {
     const ref = threadRefOf(config, 'put');
     const kv = await this.#ready();
     const keys = threadKeys(ref.threadId, ref.ns);
-    return this.#serial(keys.id, async () => {
+    return this.#serialWithTail(keys.id, async () => {
       const obs = this.#heads.get(keys.id) ?? (await readHead(kv, this.#log, keys));
       const record = await buildRecord({
         serde: this.serde, threadId: ref.threadId, ns: ref.ns, parentId: ref.checkpointId, checkpoint, metadata, newVersions,
@@ -181,9 +190,12 @@ export class MisterSmithSaver extends BaseCheckpointSaver {
       const entry: HeadEntry = !prev || record.id > prev.record.id
         ? { record: { ...headRecord, newChannels: [] }, seq, writes: [] }
         : record.id === prev.record.id ? { record: { ...headRecord, newChannels: [] }, seq, writes: prev.writes } : { ...prev, seq };
-      await this.#writeHead(kv, keys, entry, obs.revision);
+      const head = this.#writeHead(kv, keys, entry, obs.revision);
+      const value = configOf(ref.threadId, ref.ns, checkpoint.id);
+      if (this.#kvWrite === 'background' && this.durability === 'jetstream') return { value, tail: head.catch(() => { this.#heads.delete(keys.id); }) };
+      await head;
       await this.#settle(persisted);
-      return configOf(ref.threadId, ref.ns, checkpoint.id);
+      return { value };
     });
   }
 
@@ -278,9 +290,15 @@ export class MisterSmithSaver extends BaseCheckpointSaver {
 
   /** Runs `fn` after every earlier operation on the same thread namespace of this saver. */
   #serial<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    return this.#serialWithTail(key, async () => ({ value: await fn() }));
+  }
+
+  /** Like `#serial`, but the next operation also waits for `tail` (work finishing after the caller was answered). */
+  #serialWithTail<T>(key: string, fn: () => Promise<{ value: T; tail?: Promise<void> }>): Promise<T> {
     const prev = this.#chains.get(key) ?? Promise.resolve();
-    const run = prev.catch(() => undefined).then(fn);
-    const tail = run.catch(() => undefined);
+    const started = prev.catch(() => undefined).then(fn);
+    const run = started.then((r) => r.value);
+    const tail = started.then((r) => r.tail).catch(() => undefined);
     this.#chains.set(key, tail);
     void tail.then(() => { if (this.#chains.get(key) === tail) this.#chains.delete(key); });
     return run;
