@@ -71,7 +71,6 @@ export class CheckpointSink {
   /** Writes `items` in one transaction (also used by recovery). */
   async commit(items: readonly SinkItem[]): Promise<void> {
     if (items.length === 0) return;
-    const s = this.#s;
     const blobs = new Map<string, [string, string, string, string, string, Uint8Array | null]>();
     const cps = new Map<string, { seq: number; r: CheckpointRecord }>();
     const writes = new Map<string, { upsert: boolean; row: [string, string, string, string, number, string, string, Uint8Array, string, number] }>();
