@@ -41,6 +41,10 @@ export { runAgentCommand } from './runtime/runAgentCommand.js';
 export type { AgentCommandEnv, AgentCommandOutcome, RuntimeChanges, StepRunner } from './runtime/runAgentCommand.js';
 export type { SchedulerOptions } from './runtime/createAgentRuntime.js';
 export { stepCompleted } from './steps/stepCompleted.js';
+export { foldAgentState, isAtOrBefore } from './history/foldAgentState.js';
+export type { FoldedState, HistoryPoint, PositionedEvent } from './history/foldAgentState.js';
+export { parseHistoryPoint, readAgentAt } from './history/readAgentAt.js';
+export type { AgentStateAt } from './history/readAgentAt.js';
 export type { StepCompleted, StepCompletedData } from './steps/stepCompleted.js';
 
 // Agent host
@@ -57,7 +61,7 @@ export type { HeldLease, LeaseLossReason, LeaseManager, LeaseOwner } from './lea
 // Supervisor
 export { createSupervisor } from './supervisor/createSupervisor.js';
 export type {
-  AgentListing, AgentView, SpawnResult, Supervisor, SupervisorCommandOptions, SupervisorObserver, SupervisorOptions,
+  AgentListing, AgentView, ForkResult, SpawnResult, Supervisor, SupervisorCommandOptions, SupervisorObserver, SupervisorOptions,
 } from './supervisor/Supervisor.js';
 export { createStoreEffects } from './supervisor/createStoreEffects.js';
 export type { StoreEffectsDeps } from './supervisor/createStoreEffects.js';

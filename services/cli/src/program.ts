@@ -125,8 +125,14 @@ export function createProgram(io: CliIo = {}, status: { exitCode: number } = { e
     }));
   addRuntimeCommands(agents, leaf, lazy);
   leaf(agents.command('get').description("read an agent's state (or one key) without activating it")
-    .argument('<id>', 'agent id').argument('[key]', 'state key'), 'mister-smith agents get c1 count')
-    .action(lazy(async (id: string, key: string | undefined, opts: { json?: boolean }) => {
+    .argument('<id>', 'agent id').argument('[key]', 'state key')
+    .option('--at <revision|time>', 'the state as of a revision (stream sequence) or an ISO-8601 time, from the stream and the archive'), 'mister-smith agents get c1 count\nmister-smith agents get c1 --at 2026-05-01T12:00:00Z')
+    .action(lazy(async (id: string, key: string | undefined, opts: { json?: boolean; at?: string }) => {
+      if (opts.at !== undefined) {
+        const { agentsGetAt } = await import('./commands/agentsAt.js');
+        await agentsGetAt(id, key, opts.at, opts);
+        return;
+      }
       const { agentsGet } = await import('./commands/agentsGet.js');
       await agentsGet(id, key, opts);
     }));

@@ -6,7 +6,7 @@ type Lazy = <A extends unknown[]>(fn: (...args: A) => Promise<unknown>) => (...a
 
 /**
  * Adds the agent runtime's commands under `agents`: `timers <id>`, `timers cancel <id> <timerId>`,
- * `resume <id> <requestId> <json>`.
+ * `resume <id> <requestId> <json>`, `fork <id> --at <rev> --to <newId>`.
  */
 export function addRuntimeCommands(agents: Command, leaf: Leaf, lazy: Lazy): void {
   const timers = leaf(agents.command('timers').description("an agent's durable timers (id, command, schedule, next due time), or cancel one")
@@ -25,5 +25,11 @@ export function addRuntimeCommands(agents: Command, leaf: Leaf, lazy: Lazy): voi
     .action(lazy(async (id: string, requestId: string, value: unknown, opts: { json?: boolean }) => {
       const { agentsResume } = await import('./commands/agentsResume.js');
       await agentsResume(id, requestId, value, opts);
+    }));
+  leaf(agents.command('fork').description('a new agent whose state starts from another\'s at a revision or time (timers and pending requests are not copied)')
+    .argument('<id>', 'source agent id').requiredOption('--at <revision|time>', 'revision (stream sequence) or ISO-8601 time').requiredOption('--to <newId>', 'id of the new agent'), 'mister-smith agents fork c1 --at 12 --to c1-what-if')
+    .action(lazy(async (id: string, opts: { at: string; to: string; json?: boolean }) => {
+      const { agentsFork } = await import('./commands/agentsAt.js');
+      await agentsFork(id, opts.at, opts.to, opts);
     }));
 }

@@ -2,7 +2,7 @@ import type { TimerSpec } from '@mister-smith/actors';
 import { assertAgentId, msError } from '@mister-smith/core';
 
 /** The agent-runtime operations of the supervisor API (timers, waits). */
-export const RUNTIME_OPERATIONS = ['timers', 'setTimer', 'cancelTimer', 'resume', 'waiting'] as const;
+export const RUNTIME_OPERATIONS = ['timers', 'setTimer', 'cancelTimer', 'resume', 'waiting', 'getAt', 'fork'] as const;
 
 /** A validated agent-runtime request. */
 export type RuntimeApiRequest =
@@ -10,12 +10,20 @@ export type RuntimeApiRequest =
   | { readonly op: 'setTimer'; readonly agentId: string; readonly spec: TimerSpec }
   | { readonly op: 'cancelTimer'; readonly agentId: string; readonly timerId: string }
   | { readonly op: 'resume'; readonly agentId: string; readonly requestId: string; readonly value: unknown }
-  | { readonly op: 'waiting'; readonly agentId?: string; readonly limit?: number };
+  | { readonly op: 'waiting'; readonly agentId?: string; readonly limit?: number }
+  | { readonly op: 'getAt'; readonly agentId: string; readonly at: string }
+  | { readonly op: 'fork'; readonly agentId: string; readonly at: string; readonly to: string };
 
 function str(o: Record<string, unknown>, field: string, example: string): string {
   const v = o[field];
   if (typeof v !== 'string' || v.length === 0 || v.length > 128) throw msError('INVALID_ARGUMENT', `${field} must be a string of 1 to 128 characters: ${example}`, { details: { field } });
   return v;
+}
+
+function atOf(o: Record<string, unknown>): string {
+  const at = o.at;
+  if (typeof at === 'number' && Number.isSafeInteger(at) && at >= 0) return String(at);
+  return str(o, 'at', '"at": a revision (stream sequence) or an ISO-8601 time');
 }
 
 /**
@@ -40,6 +48,10 @@ export function parseRuntimeRequest(op: string, o: Record<string, unknown>): Run
       if (limit !== undefined && (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > 100_000)) throw msError('INVALID_ARGUMENT', 'limit must be an integer from 1 to 100,000', { details: { limit } });
       return { op: 'waiting', ...(o.agentId !== undefined ? { agentId: assertAgentId(o.agentId) } : {}), ...(limit !== undefined ? { limit } : {}) };
     }
+    case 'getAt':
+      return { op: 'getAt', agentId: assertAgentId(o.agentId), at: atOf(o) };
+    case 'fork':
+      return { op: 'fork', agentId: assertAgentId(o.agentId), at: atOf(o), to: assertAgentId(o.to) };
     default:
       throw msError('INVALID_ARGUMENT', `unknown operation ${JSON.stringify(op)}`, { details: { op } });
   }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { msError } from '@mister-smith/core';
+import { assertStateKey, msError } from '@mister-smith/core';
 import type { AgentState, AgentType, CommandTrigger, RuntimeContext } from '../agentTypes/AgentType.js';
-import { runCommandAsync, type CommandOutcome, type RunContext } from '../agentTypes/runCommand.js';
+import { runCommandAsync, type CommandOutcome, type RunContext, type StateChange } from '../agentTypes/runCommand.js';
 import { interruptedError } from '../mailbox/admitCommand.js';
 import { afterFire, assertTimerId, createTimerRecord, isMissed, timerInfo } from '../timers/timerRecords.js';
 import type { TimerSpec } from '../timers/TimerSpec.js';
@@ -197,6 +197,15 @@ export async function runAgentCommand(type: AgentType, state: AgentState, name: 
       const wait = typeof requestId === 'string' ? rt.closeWait(requestId) : undefined;
       if (!wait) throw msError('NOT_FOUND', `agent ${env.agentId} has no pending request ${JSON.stringify(requestId)} (answered, timed out or never opened)`, { details: { agentId: env.agentId, requestId } });
       return run(wait.onResume, { requestId, value, request: wait.payload }, { kind: 'resume', requestId: wait.requestId });
+    }
+    case SYSTEM_COMMANDS.restore: {
+      const target = (payload as { state?: unknown } | undefined)?.state;
+      if (typeof target !== 'object' || target === null || Array.isArray(target)) throw msError('INVALID_ARGUMENT', 'restore needs { state: { key: value, ... } }');
+      const wanted = userStateOf(target as Record<string, unknown>);
+      const changes: StateChange[] = [];
+      for (const [key, value] of Object.entries(wanted)) changes.push({ key: assertStateKey(key), op: 'put', input: value });
+      for (const key of Object.keys(userState)) if (!(key in wanted)) changes.push({ key, op: 'delete' });
+      return finish({ next: Object.freeze({ ...wanted }), result: { restored: Object.keys(wanted).length }, changes }, undefined);
     }
     default:
       return run(name, payload, { kind: 'client' });

@@ -11,6 +11,8 @@ export const SYSTEM_COMMANDS = {
   cancelTimer: '$cancelTimer',
   /** Answers a pending request `{ requestId, value }`, id `resume:<requestId>`. */
   resume: '$resume',
+  /** Replaces the agent's state by `{ state }` (a fork's first command, id `fork:<source>:<revision>`). */
+  restore: '$restore',
 } as const;
 
 const NAMES: ReadonlySet<string> = new Set(Object.values(SYSTEM_COMMANDS));

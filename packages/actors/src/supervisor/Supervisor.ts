@@ -1,6 +1,7 @@
 import type { DatabaseHandle, FlushReport, LifecycleState, Logger, NatsHandle, StateStore, StateStoreOptions, StreamPosition, Topology } from '@mister-smith/core';
 import type { AgentState, AgentType } from '../agentTypes/AgentType.js';
 import type { CommandReply, LifecycleTransition } from '../host/AgentHost.js';
+import type { AgentStateAt } from '../history/readAgentAt.js';
 import type { SchedulerOptions } from '../runtime/createAgentRuntime.js';
 import type { TimerInfo, TimerSpec } from '../timers/TimerSpec.js';
 import type { WaitInfo } from '../waits/WaitRequest.js';
@@ -52,6 +53,15 @@ export interface SupervisorOptions {
   readonly observer?: SupervisorObserver;
   /** The namespace's timer scheduler candidate in this supervisor (one is elected; it wakes COLD agents whose timers are due). */
   readonly scheduler?: SchedulerOptions;
+}
+
+/** What `fork` returns. */
+export interface ForkResult {
+  readonly agentId: string;
+  readonly agentType: string;
+  readonly forkedFrom: { readonly agentId: string; readonly revision: number; readonly at: string };
+  readonly state: Readonly<Record<string, unknown>>;
+  readonly complete: boolean;
 }
 
 /** What `spawn` returns. */
@@ -125,6 +135,16 @@ export interface Supervisor extends AsyncDisposable {
   resume(agentId: string, requestId: string, value: unknown): Promise<CommandReply>;
   /** Pending requests across the fleet (or of one agent), oldest first. */
   waiting(options?: { readonly agentId?: string; readonly limit?: number }): Promise<WaitInfo[]>;
+  /**
+   * The agent's state as of a revision (stream sequence) or an ISO-8601 time, folded from the
+   * PostgreSQL archive and the stream (see `foldAgentState`).
+   */
+  getAt(agentId: string, at: string | number): Promise<AgentStateAt>;
+  /**
+   * A new agent of the same type whose state starts from the source's state at `at` (timers and
+   * pending requests are not copied); its registry metadata links it to the source and revision.
+   */
+  fork(agentId: string, at: string | number, newAgentId: string): Promise<ForkResult>;
   /** The agent's state (or one key) without activating it. */
   get(agentId: string, key?: string): Promise<AgentView>;
   /** Flushes and expires the agent wherever it is ACTIVE. */

@@ -10,9 +10,10 @@ import { createAgentHost } from '../host/createAgentHost.js';
 import { createLeaseManager } from '../leases/createLeaseManager.js';
 import type { LifecycleConfig } from '../lifecycle/lifecycleTypes.js';
 import { errorReply, okReply, parseRequest, unwrapReply } from '../rpc/rpcEnvelope.js';
+import { readAgentAt } from '../history/readAgentAt.js';
 import { createAgentRuntime } from '../runtime/createAgentRuntime.js';
 import { runtimeOf, userStateOf } from '../runtime/RuntimeState.js';
-import { isSystemCommand } from '../runtime/systemCommands.js';
+import { isSystemCommand, SYSTEM_COMMANDS } from '../runtime/systemCommands.js';
 import { createAgentRegistry } from './createAgentRegistry.js';
 import { createFlushCoalescer } from './createFlushCoalescer.js';
 import { createStoreEffects } from './createStoreEffects.js';
@@ -20,7 +21,7 @@ import { createTransitionPublisher } from './createTransitionPublisher.js';
 import { lastStateEvent } from './lastStateEvent.js';
 import { isUnreachable, ownerSubject, type OwnerRequest } from './ownerRpc.js';
 import { startHeartbeats } from './startHeartbeats.js';
-import type { AgentListing, AgentView, SpawnResult, Supervisor, SupervisorCommandOptions, SupervisorOptions } from './Supervisor.js';
+import type { AgentListing, AgentView, ForkResult, SpawnResult, Supervisor, SupervisorCommandOptions, SupervisorOptions } from './Supervisor.js';
 
 const MAX_ROUTES = 4;
 const STATES: ReadonlySet<string> = new Set(LIFECYCLE_STATES);
@@ -330,6 +331,24 @@ export async function createSupervisor(options: SupervisorOptions): Promise<Supe
       cancelTimer: (agentId, timerId) => { ensureRunning(); return runtime.cancelTimer(assertAgentId(agentId), timerId); },
       resume: (agentId, requestId, value) => { ensureRunning(); return runtime.resume(assertAgentId(agentId), requestId, value); },
       waiting: (opts = {}) => { ensureRunning(); return runtime.waiting(opts); },
+      async getAt(agentId, at) {
+        ensureRunning();
+        const type = await typeOf(assertAgentId(agentId));
+        return readAgentAt({ log, pg }, agentId, at, type.initialState);
+      },
+      async fork(agentId, at, newAgentId) {
+        ensureRunning();
+        const type = await typeOf(assertAgentId(agentId));
+        assertAgentId(newAgentId);
+        if (await registry.typeOf(newAgentId) !== undefined) {
+          throw msError('INVALID_ARGUMENT', `agent ${newAgentId} exists already: fork into a new id`, { details: { agentId: newAgentId } });
+        }
+        const past = await readAgentAt({ log, pg }, agentId, at, type.initialState);
+        const forkedFrom = { agentId, revision: past.revision, at: past.at };
+        await supervisor.spawn(type.name, newAgentId, { metadata: { forkedFrom } });
+        await command(newAgentId, SYSTEM_COMMANDS.restore, { state: past.state, from: forkedFrom }, { commandId: `fork:${agentId}:${past.revision}` }, false);
+        return { agentId: newAgentId, agentType: type.name, forkedFrom, state: past.state, complete: past.complete } satisfies ForkResult;
+      },
       async get(agentId, key) {
         ensureRunning();
         assertAgentId(agentId);
