@@ -1,82 +1,65 @@
 /**
- * The programmatic examples of services/cli/README.md ("Programmatic API"), run as written.
- * Each README snippet sits between `// README:` and `// end` markers; the lines after `// end`
- * check what it printed or returned. The snippets read NATS_URL / DATABASE_URL from the
- * environment, which points at this spec's namespace and database.
+ * The programmatic examples of services/cli/README.md ("Programmatic API"), read from the README's
+ * own text (the code blocks after `<!-- cli-api:... -->`), joined in order into one module as a
+ * reader would paste them, compiled from TypeScript (`await using`) and run by plain `node` from
+ * this package's folder. The snippets read NATS_URL / DATABASE_URL from the environment, which
+ * points at this spec's namespace and database.
  */
-import { startTestEnv, type TestEnv } from '@mister-smith/core/testing';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { counterAgent, createSupervisor } from '@mister-smith/actors';
-import { subscribe } from '@mister-smith/core';
-import { startLocalStack } from '@mister-smith/core/embedded';
-import { agentStateProjection, rebuildProjection } from '@mister-smith/projections';
-import { agentsGet, createOutput } from './index.js';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+import { readMarkedCodeBlock, startTestEnv, type TestEnv } from '@mister-smith/core/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const packageDir = fileURLToPath(new URL('../', import.meta.url));
+const BLOCKS = ['cli-api:stack', 'cli-api:supervisor', 'cli-api:subscribe', 'cli-api:rebuild', 'cli-api:functions'];
+
+function runNode(code: string, cwd: string, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const childEnv: Record<string, string | undefined> = { ...process.env, ...env };
+    delete childEnv.MISTER_SMITH_DATA_DIR;
+    const child = spawn(process.execPath, ['--input-type=module'], { cwd, env: childEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => { stdout += c.toString('utf8'); });
+    child.stderr.on('data', (c: Buffer) => { stderr += c.toString('utf8'); });
+    child.once('error', reject);
+    child.once('exit', (exit) => resolve({ code: exit, stdout, stderr }));
+    child.stdin.end(code);
+  });
+}
 
 let env: TestEnv;
-const saved: Record<string, string | undefined> = {};
-
-beforeAll(async () => {
-  env = await startTestEnv();
-  for (const [k, v] of Object.entries({ ...env.childEnv(), MISTER_SMITH_DATA_DIR: undefined })) {
-    saved[k] = process.env[k];
-    if (v === undefined) delete process.env[k]; else process.env[k] = v;
-  }
-});
-
-afterAll(async () => {
-  for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
-  await env?.close();
-});
+beforeAll(async () => { env = await startTestEnv(); });
+afterAll(async () => { await env?.close(); });
 
 describe('README programmatic examples', () => {
-  it('startLocalStack, createSupervisor, subscribe, rebuildProjection and the CLI functions run as documented', async () => {
-    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
-    try {
-      // README: startLocalStack
-      await using stack = await startLocalStack(); // NATS_URL / DATABASE_URL, else embedded nats-server + PostgreSQL
-      console.log(stack.provisioned.created.length, 'created;', stack.migrated.applied.length, 'migrations applied');
-      // end
-      expect(stack.embedded).toEqual({});
-      expect(stack.topology.namespace).toBe(env.namespace);
-
-      // README: createSupervisor
-      await using supervisor = await createSupervisor({ ...stack, agentTypes: [counterAgent] });
-      const { agentId } = await supervisor.spawn('counter', 'readme-counter');
-      const reply = await supervisor.command(agentId, 'increment', { by: 2 });
-      console.log(reply.result); // 2
-      // end
-      expect(reply.result).toBe(2);
-      expect(log).toHaveBeenCalledWith(2);
-
-      // README: subscribe
-      const sub = subscribe(stack.logs.agentState, { agentId: 'readme-counter', from: 'start' });
-      for await (const item of sub) {
-        if (item.kind === 'caught-up') break; // every stored event has been seen; live ones would follow
-        if (item.kind === 'event') console.log(item.record.seq, item.record.event.type);
-      }
-      await sub.stop();
-      // end
-      expect(log).toHaveBeenCalledWith(expect.any(Number), 'StateChanged');
-      expect(log).toHaveBeenCalledWith(expect.any(Number), 'AgentLifecycleChanged');
-
-      await supervisor.stop();
-
-      // README: rebuildProjection
-      const report = await rebuildProjection(stack, agentStateProjection(), {
-        onProgress: (p) => console.log(`${p.phase} ${p.done}/${p.total} events, ${p.rate} ev/s, ETA ${p.etaMs ?? '?'} ms`),
-      });
-      console.log(`rebuilt ${report.projection}: ${report.events} events, checkpoint ${report.checkpoint}`);
-      // end
-      expect(report.events).toBeGreaterThan(0);
-      expect(log).toHaveBeenCalledWith(expect.stringMatching(/^swap \d+\/\d+ events/));
-
-      // README: CLI functions
-      const entry = await agentsGet('readme-counter', 'count', {}, createOutput({ json: true }));
-      console.log(entry); // { agentId: 'readme-counter', key: 'count', value: 2, version: {...}, strategy: 'lww', source: 'kv' }
-      // end
-      expect(entry).toMatchObject({ agentId: 'readme-counter', key: 'count', value: 2 });
-    } finally {
-      log.mockRestore();
-    }
+  it('startLocalStack, createSupervisor, subscribe, rebuildProjection and the CLI functions run as written in the README', async () => {
+    const blocks = await Promise.all(BLOCKS.map((m) => readMarkedCodeBlock(`${packageDir}README.md`, m)));
+    const source = blocks.join('\n');
+    const { outputText, diagnostics } = ts.transpileModule(source, {
+      reportDiagnostics: true,
+      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+    });
+    expect(diagnostics ?? []).toEqual([]);
+    const run = await runNode(outputText, packageDir, env.childEnv());
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const lines = run.stdout.trim().split('\n');
+    // startLocalStack: the namespace was provisioned and migrated already (by this spec).
+    expect(lines[0]).toBe('0 created; 0 migrations applied');
+    // createSupervisor: the increment's reply.
+    expect(lines[1]).toBe('2');
+    // subscribe: the agent's stored events, by sequence and type.
+    expect(lines).toContainEqual(expect.stringMatching(/^\d+ StateChanged$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^\d+ AgentLifecycleChanged$/));
+    // rebuildProjection: progress through the swap, then the report.
+    expect(lines).toContainEqual(expect.stringMatching(/^swap \d+\/\d+ events/));
+    expect(lines).toContainEqual(expect.stringMatching(/^rebuilt agent-state: [1-9]\d* events, checkpoint \d+$/));
+    // The CLI function: the entry as the README shows it.
+    expect(run.stdout).toMatch(/agentId: 'readme-counter',\s+key: 'count',\s+value: 2/);
+    // What the snippets did is in the stores.
+    const row = await env.pg.db.selectFrom('agents.state').select(['state_value']).where('agent_id', '=', 'readme-counter').where('state_key', '=', 'count').executeTakeFirst();
+    expect(row?.state_value).toBe(2);
   });
 });
