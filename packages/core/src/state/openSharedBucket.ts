@@ -42,6 +42,8 @@ export function openSharedBucket(kv: KvStore, deps: { writerId: string; clock: H
       const writer = options.writer ?? deps.writerId;
       let next: StoredValue | undefined;
       let merged = false;
+      // Reported once, after the write commits: a save that loses several races merges several times.
+      let outcome: string | undefined;
       const r = await kv.cas(key, (current) => {
         const cur = current ? parseEntry(kv.bucket, key, current.value) : undefined;
         if (cur && cur.s !== strategy.name) {
@@ -51,15 +53,16 @@ export function openSharedBucket(kv: KvStore, deps: { writerId: string; clock: H
           next = applyWrite(strategy, input, { writer, clock: deps.clock }, cur);
         } else if (cur) {
           const m = strategy.merge(cur, next);
-          const outcome = describeOutcome(cur, next, m);
-          if (outcome !== 'took-incoming' && outcome !== 'unchanged') {
+          const o = describeOutcome(cur, next, m);
+          if (o !== 'took-incoming' && o !== 'unchanged') {
             merged = true;
-            deps.onConflict({ agentId: '-', key: `${kv.bucket}/${key}`, strategy: strategy.name, writers: [writer], outcome });
+            outcome = o;
           }
           next = m;
         }
         return encoder.encode(JSON.stringify({ strategy: strategy.name, stored: next }));
       }, { maxAttempts: options.maxAttempts ?? 50, backoffMs: 2 });
+      if (outcome !== undefined && r.written) deps.onConflict({ agentId: '-', key: `${kv.bucket}/${key}`, strategy: strategy.name, writers: [writer], outcome });
       return { value: strategy.read(next as StoredValue), revision: r.revision ?? 0, attempts: r.attempts, merged };
     },
     async getState(key) {
