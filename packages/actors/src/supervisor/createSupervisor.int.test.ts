@@ -1,4 +1,4 @@
-import { MisterSmithError, type AgentLifecycleChangedData, type SupervisorHeartbeatData } from '@mister-smith/core';
+import { MisterSmithError, type AgentLifecycleChangedData, type ConflictNotice, type SupervisorHeartbeatData } from '@mister-smith/core';
 import { startTestEnv } from '@mister-smith/core/testing';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
@@ -53,18 +53,41 @@ describe('createSupervisor', () => {
     expect((await sup.command('ok1', 'increment')).result).toBe(1);
   });
 
-  it('merges concurrent notes from several writers into one Automerge document', async () => {
+  it('merges concurrent notes from two writers into one Automerge document', async () => {
     await using env = await startTestEnv({ leaseTtlSeconds: 3 });
-    await using sup = await createSupervisor({ ...env, agentTypes: [notesAgent] });
-    await sup.spawn('notes', 'n1');
-    await Promise.all(Array.from({ length: 10 }, (_, i) => sup.command('n1', 'addNote', { text: `note ${i}`, id: `id${i}` })));
-    await sup.command('n1', 'removeNote', { id: 'id3' });
-    const view = await sup.get('n1');
+    // Two writers: clients of two supervisors (the owner, and one that forwards to it), both
+    // deciding on their commands from the same version they read.
+    await using owner = await createSupervisor({ ...env, supervisorId: 'sup-owner', agentTypes: [notesAgent] });
+    await using other = await createSupervisor({ ...env, supervisorId: 'sup-other', agentTypes: [notesAgent] });
+    const notices: ConflictNotice[] = [];
+    owner.stateStore.onConflict((n) => notices.push(n));
+    await owner.spawn('notes', 'n1');
+    const base = (await owner.command('n1', 'addNote', { text: 'first', id: 'id0' })).version!;
+    expect(base).toBeDefined();
+    const [a, b] = await Promise.all([
+      owner.command('n1', 'addNote', { text: 'from A', id: 'a' }, { base }),
+      other.command('n1', 'addNote', { text: 'from B', id: 'b' }, { base }),
+    ]);
+    // Both applied; the one that ran second was made against a version the key had left: merged.
+    expect(a.changedKeys).toEqual(['doc']);
+    expect(b.changedKeys).toEqual(['doc']);
+    expect(notices.filter((n) => n.agentId === 'n1' && n.key === 'doc')).toEqual([expect.objectContaining({ strategy: 'crdt', outcome: 'merged' })]);
+    // Concurrent edits of one note against the same base: both commands succeed, one text wins, everywhere.
+    const head = (await owner.command('n1', 'addNote', { text: 'shared', id: 's' })).version!;
+    await Promise.all([
+      owner.command('n1', 'editNote', { id: 's', text: 'edit by A' }, { base: head }),
+      other.command('n1', 'editNote', { id: 's', text: 'edit by B' }, { base: head }),
+    ]);
+    const view = await other.get('n1');
     const notes = (view.state as NotesState).doc.notes;
-    expect(notes.map((n) => n.id).sort()).toEqual(['id0', 'id1', 'id2', 'id4', 'id5', 'id6', 'id7', 'id8', 'id9']);
-    await sup.stopAgent('n1');
-    const again = await sup.get('n1');
-    expect((again.state as NotesState).doc.notes).toHaveLength(9);
+    expect(notes.map((n) => n.id).sort()).toEqual(['a', 'b', 'id0', 's']);
+    const merged = notes.find((n) => n.id === 's')!.text;
+    expect(['edit by A', 'edit by B']).toContain(merged);
+    expect(notices.filter((n) => n.agentId === 'n1').length).toBe(2);
+    // The merged document is what PostgreSQL holds after passivation, and what a re-activation reads.
+    await owner.stopAgent('n1');
+    const again = await other.get('n1');
+    expect((again.state as NotesState).doc.notes.map((n) => [n.id, n.text]).sort()).toEqual(notes.map((n) => [n.id, n.text]).sort());
   });
 
   it('stop() flushes every agent to PostgreSQL and publishes their last transitions', async () => {
