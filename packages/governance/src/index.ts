@@ -8,3 +8,8 @@ export { eraseAgent } from './erase/eraseAgent.js';
 export type { EraseDeps, EraseOptions, ErasureReport } from './erase/eraseAgent.js';
 export type { MessageCounts } from './erase/purgeAgentMessages.js';
 export type { RowCounts } from './erase/deleteAgentRows.js';
+export { backupNamespace } from './backup/backupNamespace.js';
+export type { BackupDeps, BackupOptions, BackupSummary } from './backup/backupNamespace.js';
+export { restoreNamespace } from './backup/restoreNamespace.js';
+export type { RestoreDeps, RestoreOptions, RestoreSummary } from './backup/restoreNamespace.js';
+export type { BackedUpStream, BackupProgress } from './backup/backupFormat.js';

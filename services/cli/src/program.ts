@@ -269,6 +269,19 @@ export function createProgram(io: CliIo = {}, status: { exitCode: number } = { e
       await streams(opts);
     }));
 
+  leaf(program.command('backup').description('write a consistent cut of the namespace (tables, streams, KV) to a gzip file, streaming, with progress')
+    .requiredOption('--out <file>', 'where to write the backup'), 'mister-smith backup --out fleet.msb.gz')
+    .action(lazy(async (opts: { out: string; json?: boolean }) => {
+      const { backup } = await import('./commands/backupRestore.js');
+      await backup(opts.out, opts);
+    }));
+  leaf(program.command('restore').description('load a backup into an empty namespace and database (provisions and migrates them first)')
+    .requiredOption('--in <file>', 'the backup to load'), 'MISTER_SMITH_NAMESPACE=restored mister-smith restore --in fleet.msb.gz')
+    .action(lazy(async (opts: { in: string; json?: boolean }) => {
+      const { restore } = await import('./commands/backupRestore.js');
+      await restore(opts.in, opts);
+    }));
+
   leaf(program.command('doctor').description('check servers, provisioning, migrations, projection lag and the outbox; exit 1 on a problem'), 'mister-smith doctor')
     .action(lazy(async (opts: { json?: boolean }) => {
       const { doctor } = await import('./commands/doctor.js');

@@ -37,6 +37,7 @@ export type ErrorCode =
   | 'BACKPRESSURE'
   | 'BUSY'
   | 'INTERRUPTED'
+  | 'NOT_EMPTY'
   | 'INTERNAL';
 
 const BRAND = Symbol.for('mister-smith.error');
