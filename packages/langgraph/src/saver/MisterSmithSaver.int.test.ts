@@ -157,6 +157,21 @@ describe('MisterSmithSaver: thread ids and durability', () => {
     expect(await all(b, thread(t))).toHaveLength(4);
   });
 
+  it('pending writes too big for the KV head are served from PostgreSQL', async () => {
+    const a = await openSaver();
+    const b = await openSaver();
+    const t = `big-${randomBytes(3).toString('hex')}`;
+    const [c0] = await chain(a, t, 1);
+    const big = (c: string) => c.repeat(500_000);
+    await a.putWrites(c0!, [['x', big('a')]], 'big-1');
+    await a.putWrites(c0!, [['y', big('b')]], 'big-2');
+    const shape = (w: [string, string, unknown][] | undefined) => w?.map(([task, ch, v]) => [task, ch, typeof v === 'string' ? v.length : v]);
+    const expected = [['big-1', 'x', 500_000], ['big-2', 'y', 500_000], ['task-0', 'n', 100]];
+    expect(shape((await a.getTuple(thread(t)))?.pendingWrites)).toEqual(expected);
+    await a.flush();
+    expect(shape((await b.getTuple(thread(t)))?.pendingWrites)).toEqual(expected);
+  });
+
   it('another saver reads the latest checkpoint and its writes from KV right after the put', async () => {
     const a = await openSaver();
     const b = await openSaver();

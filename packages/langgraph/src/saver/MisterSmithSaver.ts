@@ -310,8 +310,16 @@ export class MisterSmithSaver extends BaseCheckpointSaver {
     else persisted.catch(() => undefined);
   }
 
-  async #writeHead(kv: KvStore, keys: ThreadKeys, entry: HeadEntry, revision: number | undefined): Promise<void> {
+  /** The head's bytes; pending writes that would not fit the bucket's value limit stay in PostgreSQL only (`writes: null`). */
+  #fitHead(entry: HeadEntry): { entry: HeadEntry; bytes: Uint8Array } {
     const bytes = encodeHead(entry);
+    if (bytes.length <= (this.topology.bucket.maxValueSize ?? 1024 * 1024) - 1024 || entry.writes === null) return { entry, bytes };
+    const cold: HeadEntry = { ...entry, writes: null };
+    return { entry: cold, bytes: encodeHead(cold) };
+  }
+
+  async #writeHead(kv: KvStore, keys: ThreadKeys, wanted: HeadEntry, revision: number | undefined): Promise<void> {
+    const { entry, bytes } = this.#fitHead(wanted);
     try {
       const rev = revision === undefined ? await kv.create(keys.headKey, bytes) : await kv.update(keys.headKey, bytes, revision);
       this.#heads.set(keys.id, { entry, revision: rev, seq: entry.seq });
@@ -330,9 +338,9 @@ export class MisterSmithSaver extends BaseCheckpointSaver {
     for (let attempt = 0; attempt < 10; attempt++) {
       const head = obs.entry;
       if (!head || head.record.id !== record.checkpointId || head.writes === null || obs.revision === undefined) return;
-      const entry: HeadEntry = { ...head, writes: mergeWrites(head.writes, record.writes, record.upsert) };
+      const { entry, bytes } = this.#fitHead({ ...head, writes: mergeWrites(head.writes, record.writes, record.upsert) });
       try {
-        const rev = await kv.update(keys.headKey, encodeHead(entry), obs.revision);
+        const rev = await kv.update(keys.headKey, bytes, obs.revision);
         this.#heads.set(keys.id, { entry, revision: rev, seq: entry.seq });
         return;
       } catch (e) {
