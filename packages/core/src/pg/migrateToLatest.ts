@@ -7,6 +7,7 @@ import { projectionsMigration } from './migrations/0003_projections.js';
 import { bridgeMigration } from './migrations/0004_bridge.js';
 import { agentRuntimeMigration } from './migrations/0015_agent_runtime.js';
 import { governanceMigration } from './migrations/0016_governance.js';
+import { snapshotsMigration } from './migrations/0018_snapshots.js';
 
 /** Every migration, in order. Names sort lexically, as kysely's Migrator requires. */
 export const migrations: Readonly<Record<string, Migration>> = {
@@ -16,6 +17,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0004_bridge': bridgeMigration,
   '0015_agent_runtime': agentRuntimeMigration,
   '0016_governance': governanceMigration,
+  '0018_snapshots': snapshotsMigration,
 };
 
 /** The outcome of a migration run. */

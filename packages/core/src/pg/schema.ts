@@ -142,6 +142,17 @@ export interface ErasedAgentTable {
   removed: JSONColumnType<Record<string, unknown>>;
 }
 
+/** `mister_smith.agent_snapshots`: an agent's state folded up to (epoch, seq). */
+export interface AgentSnapshotTable {
+  agent_id: string;
+  epoch: number;
+  seq: number;
+  state: JSONColumnType<Record<string, unknown>>;
+  event_time: Date | null;
+  events: number;
+  created_at: Generated<Date>;
+}
+
 /** The typed schema kysely checks queries against. */
 export interface Database {
   'agents.registry': AgentRegistryTable;
@@ -155,4 +166,5 @@ export interface Database {
   'mister_smith.agent_timers': AgentTimerTable;
   'mister_smith.agent_waits': AgentWaitTable;
   'mister_smith.erased_agents': ErasedAgentTable;
+  'mister_smith.agent_snapshots': AgentSnapshotTable;
 }

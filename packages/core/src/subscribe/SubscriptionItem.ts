@@ -12,7 +12,8 @@ export interface GapItem {
   readonly epoch: number;
   readonly fromSeq: number;
   readonly toSeq?: number;
-  readonly reason: 'evicted' | 'not-archived' | 'epoch-changed';
+  /** `pruned`: archive retention removed those events (a snapshot after them holds their effect). */
+  readonly reason: 'evicted' | 'not-archived' | 'epoch-changed' | 'pruned';
   /** The same as a typed error (`EVENTS_UNAVAILABLE`), which `onGap: 'fail'` throws instead. */
   readonly error: MisterSmithError;
 }

@@ -92,6 +92,11 @@ export function subscribe(log: EventLog, options: SubscribeOptions = {}): Subscr
             if (stopped) return next;
             if (m.seq > next) yield gap({ epoch: e, fromSeq: next, toSeq: m.seq - 1, reason: 'not-archived' });
             next = m.seq + 1;
+            if (m.eventType === '$pruned') {
+              // Retention kept the position, not the event: say so to a reader of that subject.
+              if (matches(m.subject)) yield gap({ epoch: e, fromSeq: m.seq, toSeq: m.seq, reason: 'pruned' });
+              continue;
+            }
             if (!wanted(m.subject, m.eventType === '$malformed' ? undefined : m.eventType)) continue;
             const item = archivedEventItem(log, m);
             if (item.kind === 'event' && types && !types.has(item.record.event.type)) continue; // an upcast may rename

@@ -5,6 +5,7 @@ import type { ProjectionItem } from '../types/ProjectionItem.js';
 
 const encoder = new TextEncoder();
 const ERASED = '$erased';
+const PRUNED = '$pruned';
 
 /** Per-epoch extent of a stream's archive. */
 export interface ArchiveExtent {
@@ -35,8 +36,9 @@ export async function* archiveItems(db: Db, stream: string, namespace: string | 
       .where('stream', '=', stream).where('epoch', '=', epoch).where('seq', '>', after).where('seq', '<=', toSeq)
       .orderBy('seq').limit(pageSize).execute();
     if (rows.length === 0) return;
-    // `$erased` placeholders (an erased agent's events) keep the archive contiguous and are not replayed.
-    const items = rows.filter((r) => r.event_type !== ERASED).map((r) => archiveItem(epoch, namespace, r));
+    // `$erased` placeholders (an erased agent's events) and `$pruned` ones (events retention removed,
+    // each superseded by a later event of the same key) keep the archive contiguous and are not replayed.
+    const items = rows.filter((r) => r.event_type !== ERASED && r.event_type !== PRUNED).map((r) => archiveItem(epoch, namespace, r));
     if (items.length > 0) yield items;
     after = Number(rows[rows.length - 1]!.seq);
   }
