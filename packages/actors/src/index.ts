@@ -45,6 +45,12 @@ export { foldAgentState, isAtOrBefore } from './history/foldAgentState.js';
 export type { FoldedState, HistoryPoint, PositionedEvent } from './history/foldAgentState.js';
 export { parseHistoryPoint, readAgentAt } from './history/readAgentAt.js';
 export type { AgentStateAt } from './history/readAgentAt.js';
+export { foldHistory } from './history/foldHistory.js';
+export type { HistoryDeps, HistoryFold } from './history/foldHistory.js';
+export { snapshotAgent } from './history/snapshotAgent.js';
+export type { SnapshotOutcome } from './history/snapshotAgent.js';
+export { createSnapshotter, DEFAULT_SNAPSHOT_EVERY } from './history/createSnapshotter.js';
+export type { Snapshotter } from './history/createSnapshotter.js';
 export type { StepCompleted, StepCompletedData } from './steps/stepCompleted.js';
 
 // Agent host

@@ -89,6 +89,8 @@ export interface AgentTypeDefinition<S extends AgentState = AgentState> {
   readonly durability?: AgentDurability;
   /** What happens to commands that arrive while one runs (default `{ policy: 'enqueue', maxQueue: 1000 }`). */
   readonly mailbox?: MailboxPolicy;
+  /** State events between two snapshots of an agent (default 200; 0: no snapshots). */
+  readonly snapshotEvery?: number;
 }
 
 /**
@@ -117,6 +119,8 @@ export interface AgentType<S extends AgentState = AgentState> {
   readonly flushIntervalMs: number;
   readonly durability: AgentDurability;
   readonly mailbox: Required<MailboxPolicy>;
+  /** State events between two snapshots (absent: the supervisor's default, 200; 0: none). */
+  readonly snapshotEvery?: number;
   /** Whether `name` is one of the type's commands. */
   hasCommand(name: string): boolean;
   /** The conflict strategy of a state key. */

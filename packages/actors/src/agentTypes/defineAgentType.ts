@@ -43,6 +43,8 @@ export function defineAgentType<S extends AgentState>(def: AgentTypeDefinition<S
   const maxQueue = positive(mailbox.maxQueue, 'mailbox.maxQueue', 1000) as number;
   for (const n of names) if (n.startsWith('$')) throw bad(`command names starting with "$" belong to the runtime: ${n}`);
   const commandNames = new Set(names);
+  const snapshotEvery = def.snapshotEvery;
+  if (snapshotEvery !== undefined && (!Number.isSafeInteger(snapshotEvery) || snapshotEvery < 0)) throw bad('snapshotEvery must be a non-negative integer (0: no snapshots)');
   const cache = new Map<string, ConflictStrategy>();
   return Object.freeze({
     name: def.name,
@@ -54,6 +56,7 @@ export function defineAgentType<S extends AgentState>(def: AgentTypeDefinition<S
     flushIntervalMs: positive(def.flushIntervalMs, 'flushIntervalMs', 10_000) as number,
     durability,
     mailbox: Object.freeze({ policy: mailbox.policy, maxQueue }),
+    ...(snapshotEvery !== undefined ? { snapshotEvery } : {}),
     hasCommand: (name: string) => commandNames.has(name),
     strategyOf(key: string): ConflictStrategy {
       let s = cache.get(key);

@@ -1,6 +1,7 @@
-import { msError, subscribe, type DatabaseHandle, type EventLog } from '@mister-smith/core';
+import { msError, type DatabaseHandle, type EventLog } from '@mister-smith/core';
 import { userStateOf } from '../runtime/RuntimeState.js';
-import { foldAgentState, isAtOrBefore, type HistoryPoint, type PositionedEvent } from './foldAgentState.js';
+import type { HistoryPoint } from './foldAgentState.js';
+import { foldHistory } from './foldHistory.js';
 
 /** The state of an agent as of a revision or a time. */
 export interface AgentStateAt {
@@ -15,6 +16,8 @@ export interface AgentStateAt {
   readonly complete: boolean;
   /** Events folded from the PostgreSQL archive and from the stream. */
   readonly sources: { readonly archive: number; readonly stream: number };
+  /** Revision of the snapshot the fold started from (absent: it folded from the first event). */
+  readonly snapshot?: number;
 }
 
 /** Parses `--at`: a stream sequence (revision) or an ISO-8601 time. */
@@ -30,34 +33,19 @@ export function parseHistoryPoint(at: string | number): HistoryPoint {
 }
 
 /**
- * Reads an agent's history (PostgreSQL archive for what the stream evicted, then the stream) up to
- * `at` and folds it with {@link foldAgentState} over `initial`. Framework keys (`_runtime`) are left out.
+ * Reads an agent's history up to `at` with {@link foldHistory}: its latest snapshot at or before
+ * `at`, then the PostgreSQL archive (what the stream evicted) and the stream, folded over `initial`
+ * when there is no snapshot. Framework keys (`_runtime`) are left out.
  *
  * @example
  * const past = await readAgentAt({ log: stack.logs.agentState, pg: stack.pg }, 'c1', '2026-05-01T12:00:00Z', { count: 0 });
  */
-export async function readAgentAt(deps: { readonly log: EventLog; readonly pg?: DatabaseHandle }, agentId: string, at: string | number, initial: Readonly<Record<string, unknown>> = {}): Promise<AgentStateAt> {
+export async function readAgentAt(deps: { readonly log: EventLog; readonly pg?: DatabaseHandle; readonly useSnapshots?: boolean }, agentId: string, at: string | number, initial: Readonly<Record<string, unknown>> = {}): Promise<AgentStateAt> {
   const point = parseHistoryPoint(at);
-  const events: PositionedEvent[] = [];
-  let complete = true;
-  const sources = { archive: 0, stream: 0 };
-  const sub = subscribe(deps.log, { agentId, families: ['state'], types: ['StateChanged', 'StateEditedInSql'], from: 'start', ...(deps.pg ? { archive: deps.pg } : {}) });
-  try {
-    for await (const item of sub) {
-      if (item.kind === 'caught-up') break;
-      if (item.kind === 'gap') { complete = false; continue; }
-      if (item.kind !== 'event') continue;
-      const e = { seq: item.record.seq, event: item.record.event };
-      if (!isAtOrBefore(e, point)) break;
-      events.push(e);
-      sources[item.source]++;
-    }
-  } finally {
-    await sub.stop();
-  }
-  const folded = foldAgentState(initial, events, point);
+  const folded = await foldHistory(deps, agentId, point, initial);
   return {
     agentId, at: 'seq' in point ? String(point.seq) : point.time.toISOString(), revision: folded.revision,
-    ...(folded.time !== undefined ? { time: folded.time } : {}), state: userStateOf(folded.state), complete, sources,
+    ...(folded.time !== undefined ? { time: folded.time } : {}), state: userStateOf(folded.state), complete: folded.complete, sources: folded.sources,
+    ...(folded.snapshot ? { snapshot: folded.snapshot.seq } : {}),
   };
 }

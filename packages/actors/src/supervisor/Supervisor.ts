@@ -53,6 +53,8 @@ export interface SupervisorOptions {
   readonly observer?: SupervisorObserver;
   /** The namespace's timer scheduler candidate in this supervisor (one is elected; it wakes COLD agents whose timers are due). */
   readonly scheduler?: SchedulerOptions;
+  /** Snapshots every N state events of an agent (default: every 200, or the agent type's `snapshotEvery`; `{ every: 0 }` turns them off). */
+  readonly snapshots?: { readonly every?: number };
 }
 
 /** What `fork` returns. */

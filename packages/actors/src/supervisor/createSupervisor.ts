@@ -11,6 +11,7 @@ import { createLeaseManager } from '../leases/createLeaseManager.js';
 import type { LifecycleConfig } from '../lifecycle/lifecycleTypes.js';
 import { errorReply, okReply, parseRequest, unwrapReply } from '../rpc/rpcEnvelope.js';
 import { readAgentAt } from '../history/readAgentAt.js';
+import { createSnapshotter, DEFAULT_SNAPSHOT_EVERY } from '../history/createSnapshotter.js';
 import { createAgentRuntime } from '../runtime/createAgentRuntime.js';
 import { runtimeOf, userStateOf } from '../runtime/RuntimeState.js';
 import { isSystemCommand, SYSTEM_COMMANDS } from '../runtime/systemCommands.js';
@@ -86,6 +87,9 @@ export async function createSupervisor(options: SupervisorOptions): Promise<Supe
       ownerOf: async (agentId) => (await leases.owner(agentId))?.supervisorId,
     });
     cleanup.push(() => runtime.stop());
+    const snapshots = createSnapshotter({ log, pg, onError: (agentId, err) => logger.warn({ agentId, err }, 'snapshot failed; the next one folds from the previous snapshot') });
+    const snapshotEvery = (type: AgentType) => type.snapshotEvery ?? options.snapshots?.every ?? DEFAULT_SNAPSHOT_EVERY;
+    cleanup.push(() => snapshots.stop());
     const effects = createStoreEffects({
       supervisorId, store, leases, log, agentTypes: types, runtime,
       lastStateEvent: (agentId) => lastStateEvent(nats, topology, agentId),
@@ -188,7 +192,10 @@ export async function createSupervisor(options: SupervisorOptions): Promise<Supe
       }
       let forwardId: string | undefined;
       return route(agentId, forwarded,
-        () => host.command(agentId, type, name, payload, opts),
+        () => host.command(agentId, type, name, payload, opts).then((r) => {
+          if (r.version && r.duplicate !== true) snapshots.noteEvents(agentId, Math.max(1, r.changedKeys.length), snapshotEvery(type), type.initialState);
+          return r;
+        }),
         (owner) => forward<CommandReply>(owner, {
           op: 'command', agentId, command: name, payload,
           // The same id across re-routes lets the owner deduplicate a command forwarded twice.
@@ -411,6 +418,7 @@ export async function createSupervisor(options: SupervisorOptions): Promise<Supe
           await attempt('stopping timers', () => runtime.stop());
           await attempt('stopping heartbeats', () => heartbeats.stop());
           await attempt('flushing agents', () => host.stop({ timeoutMs: options.stopTimeoutMs ?? 30_000 }));
+          await attempt('snapshots in flight', () => snapshots.stop());
           await attempt('publishing transitions', () => publisher.drain());
           await attempt('releasing leases', async () => { await Promise.all([...releases]); await leases.stop(); });
           await attempt('registry writes', () => registry.stop());
