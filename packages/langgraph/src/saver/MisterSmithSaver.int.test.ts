@@ -72,6 +72,9 @@ describe('MisterSmithSaver: single writer per thread', () => {
     expect(won).toHaveLength(1);
     expect(lost).toHaveLength(1);
     expect(LangGraphError.is(lost[0]!.reason, 'THREAD_FENCED')).toBe(true);
+    // Whichever won, its group commit may still be running: wait for both savers' PostgreSQL writes.
+    await a.flush();
+    await b.flush();
     const children = (await all(a, thread(t))).filter((c) => c.parentConfig?.configurable?.checkpoint_id === root!.configurable!.checkpoint_id);
     expect(children).toHaveLength(1);
   });
