@@ -70,7 +70,9 @@ export type {
   AgentListing, AgentView, ForkResult, SpawnResult, Supervisor, SupervisorCommandOptions, SupervisorObserver, SupervisorOptions,
 } from './supervisor/Supervisor.js';
 export { createStoreEffects } from './supervisor/createStoreEffects.js';
-export type { StoreEffectsDeps } from './supervisor/createStoreEffects.js';
+export type { StoreEffects, StoreEffectsDeps } from './supervisor/createStoreEffects.js';
+export { CommandIndex } from './supervisor/CommandIndex.js';
+export type { IndexedCommand } from './supervisor/CommandIndex.js';
 export { lastStateEvent } from './supervisor/lastStateEvent.js';
 export type { LastStateEvent } from './supervisor/lastStateEvent.js';
 export { ownerSubject } from './supervisor/ownerRpc.js';

@@ -35,9 +35,15 @@ export { createDatabase, frameworkTransaction } from './pg/createDatabase.js';
 export type { DatabaseHandle } from './pg/createDatabase.js';
 export { migrateToLatest, migrations, pendingMigrations } from './pg/migrateToLatest.js';
 export type { MigrationReport } from './pg/migrateToLatest.js';
-export type { Database, AgentRegistryTable, AgentStateTable, TaskQueueTable, CheckpointTable, ErasedAgentTable, EventArchiveTable, DeadLetterTable, OutboxTable, TaskViewTable, AgentTimerTable, AgentWaitTable, AgentSnapshotTable } from './pg/schema.js';
+export type { Database, AgentRegistryTable, AgentStateTable, TaskQueueTable, CheckpointTable, ErasedAgentTable, EventArchiveTable, DeadLetterTable, OutboxTable, TaskViewTable, CommandResultTable, AgentTimerTable, AgentWaitTable, AgentSnapshotTable } from './pg/schema.js';
 export { upsertStateRows } from './pg/upsertStateRows.js';
 export { agentOfSubject, erasedAmong } from './pg/erasedAgents.js';
+export { recordCommandResults } from './pg/recordCommandResults.js';
+export { findCommandResult, loadCommandResults, pruneCommandResults } from './pg/readCommandResults.js';
+export { commandDigest } from './commands/commandDigest.js';
+export { commandRecorded, commandResultOf } from './commands/commandRecorded.js';
+export type { CommandRecorded, CommandRecordedData } from './commands/commandRecorded.js';
+export type { CommandRecord, CommandResult, RecordedReply } from './commands/CommandResult.js';
 export type { StateRow, UpsertReport } from './pg/upsertStateRows.js';
 
 // Local (embedded) servers live on the `@mister-smith/core/embedded` subpath.

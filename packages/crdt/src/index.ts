@@ -9,6 +9,7 @@
 // Types
 export type { CrdtErrorCode, CrdtErrorOptions } from './CrdtError.js';
 export type { JsonValue } from './jsonValue.js';
+export { canonicalJson } from './jsonValue.js';
 export type { HlcTimestamp } from './HlcTimestamp.js';
 export type { HybridLogicalClockOptions } from './HybridLogicalClock.js';
 export type { LwwRegister } from './lwwRegister.js';

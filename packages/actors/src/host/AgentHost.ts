@@ -27,18 +27,23 @@ export interface AgentEffects {
 /** The answer to a command. */
 export interface CommandReply {
   readonly agentId: string;
+  /** The command's id: the caller's, or the one generated for it (retry with it to get this reply again). */
+  readonly commandId: string;
   /** What the handler returned. */
   readonly result: unknown;
   /** Version of the last state event the command appended (absent when it changed nothing). */
   readonly version?: StreamPosition | undefined;
   readonly changedKeys: readonly string[];
-  /** True when this is the remembered reply to a command id seen before. */
+  /** True when this is the recorded reply of a command id that already ran (nothing ran again). */
   readonly duplicate?: boolean;
 }
 
 /** Options of one command. */
 export interface CommandOptions {
-  /** Client command id: a repeated id gets the first reply instead of running twice. */
+  /**
+   * Client command id: a repeated id gets the first reply instead of running twice, across owner
+   * crashes, takeovers, passivation and restarts (within the dedup window). Generated when absent.
+   */
   readonly commandId?: string | undefined;
   /** The version the client read before deciding on the command. */
   readonly base?: StreamPosition | undefined;
@@ -74,8 +79,6 @@ export interface AgentHostOptions {
   readonly onRestart?: (agentId: string, info: { attempt: number; error: unknown; gaveUp: boolean }) => void;
   /** How many passivated agent ids the host remembers to report EXPIRED -> HYDRATING (default 100,000). */
   readonly rememberExpired?: number;
-  /** How many command ids are remembered for deduplication (default 10,000). */
-  readonly rememberCommands?: number;
 }
 
 /**

@@ -13,6 +13,7 @@ const ACTIVATE = '\u0000activate';
 
 interface Pending {
   readonly agentId: string;
+  readonly commandId: string | undefined;
   resolve(r: CommandReply): void;
   reject(e: unknown): void;
 }
@@ -47,7 +48,6 @@ export function createAgentHost(options: AgentHostOptions): AgentHost {
   const restartWindowMs = options.restartWindowMs ?? 60_000;
   const restartBackoffMs = options.restartBackoffMs ?? 100;
   const rememberExpired = options.rememberExpired ?? 100_000;
-  const rememberCommands = options.rememberCommands ?? 10_000;
   const configs = new Map<string, LifecycleConfig>();
   const types = new Map(options.agentTypes.map((t) => [t.name, t]));
   const actors = new Map<string, AgentActor>();
@@ -55,7 +55,6 @@ export function createAgentHost(options: AgentHostOptions): AgentHost {
   const expired = new Set<string>();
   const crashes = new Map<string, number[]>();
   const restartTimers = new Set<unknown>();
-  const recent = new Map<string, Promise<CommandReply>>();
   /** Abort controllers of running commands, per agent (mailbox policy `interrupt`). */
   const running = new Map<string, AbortController>();
   let tickets = 0;
@@ -120,8 +119,12 @@ export function createAgentHost(options: AgentHostOptions): AgentHost {
     const p = pending.get(s.ticket);
     if (!p) return;
     pending.delete(s.ticket);
-    if (s.ok) p.resolve({ agentId: p.agentId, result: s.output.result, version: s.output.version, changedKeys: s.output.changedKeys });
-    else p.reject(s.error);
+    if (!s.ok) { p.reject(s.error); return; }
+    if (s.output.error !== undefined) { p.reject(s.output.error); return; }
+    p.resolve({
+      agentId: p.agentId, commandId: p.commandId ?? '', result: s.output.result, version: s.output.version, changedKeys: s.output.changedKeys,
+      ...(s.output.duplicate ? { duplicate: true } : {}),
+    });
   }
 
   function rejectPendingOf(agentId: string, error: unknown): void {
@@ -186,7 +189,7 @@ export function createAgentHost(options: AgentHostOptions): AgentHost {
     const a = actor;
     return new Promise<CommandReply>((resolve, reject) => {
       const ticket = ++tickets;
-      pending.set(ticket, { agentId, resolve, reject });
+      pending.set(ticket, { agentId, commandId, resolve, reject });
       a.send({ type: 'COMMAND', command: { ticket, name, payload, commandId, base } });
     });
   }
@@ -208,16 +211,12 @@ export function createAgentHost(options: AgentHostOptions): AgentHost {
       if (name === ACTIVATE || (!type.hasCommand(name) && !isSystemCommand(name))) {
         return Promise.reject(msError('UNKNOWN_COMMAND', `agent type ${type.name} has no command ${JSON.stringify(name)}`, { details: { agentType: type.name, command: name } }));
       }
-      const key = opts.commandId !== undefined ? `${agentId}/${opts.commandId}` : undefined;
-      const seen = key !== undefined ? recent.get(key) : undefined;
-      if (seen) return seen.then((r) => ({ ...r, duplicate: true }));
-      const reply = send(agentId, type, name, payload, opts.commandId ?? newId(), opts.base);
-      if (key !== undefined) {
-        remember(recent, key, reply, rememberCommands);
-        // A failed command may be retried under the same id (e.g. after re-routing).
-        reply.catch(() => { if (recent.get(key) === reply) recent.delete(key); });
+      if (opts.commandId !== undefined && (typeof opts.commandId !== 'string' || opts.commandId.length === 0 || opts.commandId.length > 256)) {
+        return Promise.reject(msError('INVALID_ARGUMENT', 'a command id must be a string of 1 to 256 characters', { details: { agentId } }));
       }
-      return reply;
+      // Dedup happens where the command runs, against the agent's durable index (see the effects):
+      // a retried id queues behind its first run and gets its recorded reply.
+      return send(agentId, type, name, payload, opts.commandId ?? newId(), opts.base);
     },
     async activate(agentId, type) {
       if (isLive(host.lifecycleOf(agentId))) return;

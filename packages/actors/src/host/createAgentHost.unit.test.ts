@@ -43,13 +43,14 @@ describe('createAgentHost', () => {
     await h.host.stop();
   });
 
-  it('runs a repeated command id once and returns the first reply', async () => {
+  it("hands the caller's command id to the effects (which deduplicate durably) and returns it; generates one when absent", async () => {
     const h = setup();
     const a = await h.host.command('c1', counterAgent, 'increment', {}, { commandId: 'cmd-1' });
-    const b = await h.host.command('c1', counterAgent, 'increment', {}, { commandId: 'cmd-1' });
-    expect(a.result).toBe(1);
-    expect(b).toMatchObject({ result: 1, duplicate: true });
-    expect(h.host.stateOf('c1')).toEqual({ count: 1 });
+    const b = await h.host.command('c1', counterAgent, 'increment', {});
+    expect(a).toMatchObject({ commandId: 'cmd-1', result: 1 });
+    expect(b.commandId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(b.commandId).not.toBe('cmd-1');
+    await expect(h.host.command('c1', counterAgent, 'increment', {}, { commandId: '' })).rejects.toSatisfy((e) => MisterSmithError.is(e, 'INVALID_ARGUMENT'));
     await h.host.stop();
   });
 

@@ -65,6 +65,13 @@ export interface ExecuteOutput {
   readonly changedKeys: readonly string[];
   /** Version of the last event the command appended, if it wrote anything. */
   readonly version?: StreamPosition | undefined;
+  /** The command id had run already: this is its recorded reply and nothing changed. */
+  readonly duplicate?: boolean;
+  /**
+   * The command's effect is committed (the state moves on) but the caller gets this error, e.g.
+   * COMMITTED_NOT_FLUSHED when `postgres` durability could not reach PostgreSQL.
+   */
+  readonly error?: unknown;
 }
 
 /** Input of the injected `flush` actor. */

@@ -47,6 +47,11 @@ export interface SupervisorOptions {
   readonly defaultIdleTtlMs?: number;
   /** Timeout of a command forwarded to the owning supervisor (default 10 s). */
   readonly forwardTimeoutMs?: number;
+  /**
+   * How long a command id is remembered: a retry within it gets the first reply (default 24 h).
+   * Command results older than this are pruned from `mister_smith.command_results`.
+   */
+  readonly commandWindowMs?: number;
   /** How long `stop()` waits for the agents' shutdown flushes (default 30 s). */
   readonly stopTimeoutMs?: number;
   readonly logger?: Logger;
@@ -107,6 +112,7 @@ export interface AgentListing {
 
 /** Options of a command sent through the supervisor. */
 export interface SupervisorCommandOptions {
+  /** The command's id (default: generated, returned in the reply). A retry with it never runs twice. */
   readonly commandId?: string;
   readonly base?: StreamPosition;
 }

@@ -1,4 +1,4 @@
-import { asStateChanged, asStateEditedInSql, MisterSmithError, msError, ownershipAcquired, stateSubject, type EventEnvelope, type EventLog, type FlushReport, type HydrateReport, type StateStore, type StreamPosition, type WriteOptions } from '@mister-smith/core';
+import { asStateChanged, asStateEditedInSql, commandDigest, MisterSmithError, msError, ownershipAcquired, stateSubject, type CommandResult, type EventEnvelope, type EventLog, type FlushReport, type HydrateReport, type StateStore, type StreamPosition, type WriteOptions } from '@mister-smith/core';
 import type { AgentState, AgentType } from '../agentTypes/AgentType.js';
 import type { AgentEffects } from '../host/AgentHost.js';
 import type { RuntimeIndex } from '../runtime/createRuntimeIndex.js';
@@ -7,6 +7,7 @@ import { RUNTIME_KEY, runtimeOf, type RuntimeState } from '../runtime/RuntimeSta
 import type { StepRecorder } from '../steps/createStepRecorder.js';
 import type { LeaseManager } from '../leases/LeaseManager.js';
 import type { LastStateEvent } from './lastStateEvent.js';
+import { CommandIndex } from './CommandIndex.js';
 
 /** What the store-backed effects need. */
 export interface StoreEffectsDeps {
@@ -31,7 +32,17 @@ export interface StoreEffectsDeps {
   };
   /** Wall clock (default `Date.now`). */
   readonly now?: () => number;
+  /**
+   * The agent's command results recorded in PostgreSQL since `since` (the dedup window). Omitted,
+   * only the stream tail after PostgreSQL's head is indexed (tests without a database).
+   */
+  readonly loadCommandResults?: (agentId: string, since: Date) => Promise<readonly CommandResult[]>;
+  /** How long a command id is remembered (default 24 h). */
+  readonly commandWindowMs?: number;
 }
+
+/** The store-backed effects, plus `forget` to drop an EXPIRED agent's dedup index from memory. */
+export type StoreEffects = Omit<AgentEffects, 'transition'> & { forget(agentId: string): void };
 
 function keyOf(e: EventEnvelope): string | undefined {
   const d = e.data as { key?: unknown; state_key?: unknown } | null;
@@ -49,9 +60,18 @@ function keyOf(e: EventEnvelope): string | undefined {
  *   owner is stale (STALE_OWNER), anything else (e.g. an SQL edit) refreshes the token and the
  *   state and retries once;
  * - `flush` writes the agent's dirty rows to PostgreSQL.
+ *
+ * Commands are effectively once: hydration builds the agent's dedup index from
+ * `mister_smith.command_results` (within the window) plus the command results in the stream after
+ * PostgreSQL's head, before the agent takes a command; `execute` answers a known command id with its
+ * recorded reply (IDEMPOTENCY_CONFLICT for another payload), and records each command it runs with
+ * its effect: on the command's last `StateChanged`, or as `CommandRecorded` when nothing changed.
  */
-export function createStoreEffects(deps: StoreEffectsDeps): Omit<AgentEffects, 'transition'> {
+export function createStoreEffects(deps: StoreEffectsDeps): StoreEffects {
   const { supervisorId, store, leases, log, agentTypes } = deps;
+  const commandWindowMs = deps.commandWindowMs ?? 24 * 3_600_000;
+  /** Per ACTIVE agent: the commands it ran within the window (built at hydration, before any command). */
+  const indexes = new Map<string, CommandIndex>();
 
   const typeOf = (name: string): AgentType => {
     const t = agentTypes.get(name);
@@ -129,6 +149,9 @@ export function createStoreEffects(deps: StoreEffectsDeps): Omit<AgentEffects, '
         fence = (await log.append(oa())).seq;
         report = await store.hydrateAgent(agentId);
       }
+      const since = new Date((deps.now ?? Date.now)() - commandWindowMs);
+      const recorded = deps.loadCommandResults ? await deps.loadCommandResults(agentId, since) : [];
+      indexes.set(agentId, CommandIndex.of([...recorded, ...report!.commands], commandWindowMs, deps.now));
       // Nothing stored yet (a new agent): its state is the type's initial state.
       const state = report!.keys === 0 ? type.initialState : Object.freeze({ ...type.initialState, ...report!.values }) as AgentState;
       const rt = deps.runtime;
@@ -147,6 +170,15 @@ export function createStoreEffects(deps: StoreEffectsDeps): Omit<AgentEffects, '
     async execute({ agentId, agentType, state, fenceSeq, command, signal }) {
       const type = typeOf(agentType);
       const rt = deps.runtime;
+      const commandId = command.commandId;
+      const digest = commandDigest(command.name, command.payload);
+      const index = commandId === undefined ? undefined : indexes.get(agentId);
+      const seen = commandId === undefined ? undefined : index?.lookup(agentId, commandId, digest);
+      if (seen) {
+        // Ran before (here, or under an owner before a crash, takeover or passivation): its recorded reply.
+        const changed = seen.reply.changedKeys.length > 0;
+        return { state, fenceSeq, result: seen.reply.result, changedKeys: [], version: changed ? seen.version : undefined, duplicate: true };
+      }
       let fence = fenceSeq;
       const fenceRef = { get: () => fence, set: (seq: number) => { fence = seq; } };
       const env = {
@@ -162,18 +194,34 @@ export function createStoreEffects(deps: StoreEffectsDeps): Omit<AgentEffects, '
       let outcome = await prepare(state);
       let next: Record<string, unknown> = { ...outcome.next };
       let version: StreamPosition | undefined;
+      let recorded: StreamPosition | undefined;
+      let notFlushed: MisterSmithError | undefined;
       const written: string[] = [];
+      const visible = () => written.filter((k) => !k.startsWith('_'));
       let refreshed = false;
-      for (let i = 0; i < outcome.changes.length;) {
-        const change = outcome.changes[i]!;
-        const reserved = change.key.startsWith('_');
-        const opts: WriteOptions = {
-          strategy: reserved ? 'lww' : type.strategyOf(change.key), writer: supervisorId, expectedLastSeq: fence, durability: type.durability,
-          ...(reserved ? { reserved: true } : {}),
-          ...(command.commandId !== undefined ? { commandId: command.commandId } : {}), ...(command.base ? { base: command.base } : {}),
-        };
+      for (let i = 0; ;) {
+        const change = outcome.changes[i];
+        if (!change && (written.length > 0 || commandId === undefined || recorded)) break;
+        // The command's last write carries its id, digest and reply: recorded with the effect.
+        const record = commandId !== undefined && change && i === outcome.changes.length - 1
+          ? { digest, reply: { result: outcome.result ?? null, changedKeys: [...visible(), ...(change.key.startsWith('_') ? [] : [change.key])] } }
+          : undefined;
+        const durability = notFlushed ? 'jetstream' : type.durability;
         try {
-          const res = change.op === 'put' ? await store.write(agentId, change.key, change.input, opts) : await store.delete(agentId, change.key, opts);
+          if (!change) {
+            // Nothing changed: the reply is still recorded (a CommandRecorded event, fenced).
+            const res = await committed(store.recordCommand(agentId, { commandId: commandId!, digest, reply: { result: outcome.result ?? null, changedKeys: [] } }, { writer: supervisorId, expectedLastSeq: fence, durability }));
+            recorded = res.version;
+            fence = res.version.seq;
+            continue;
+          }
+          const reserved = change.key.startsWith('_');
+          const opts: WriteOptions = {
+            strategy: reserved ? 'lww' : type.strategyOf(change.key), writer: supervisorId, expectedLastSeq: fence, durability,
+            ...(reserved ? { reserved: true } : {}),
+            ...(commandId !== undefined ? { commandId } : {}), ...(record ? { commandResult: record } : {}), ...(command.base ? { base: command.base } : {}),
+          };
+          const res = await committed(change.op === 'put' ? store.write(agentId, change.key, change.input, opts) : store.delete(agentId, change.key, opts), change.key);
           fence = res.version.seq;
           version = res.version;
           if (change.op === 'put') next[change.key] = res.value; else delete next[change.key];
@@ -207,7 +255,32 @@ export function createStoreEffects(deps: StoreEffectsDeps): Omit<AgentEffects, '
         await rt.index.afterCommit(agentId, outcome.runtime);
         rt.onRuntime(agentId, runtimeOf(next));
       }
-      return { state: Object.freeze(next), fenceSeq: fence, result: outcome.result, changedKeys: written.filter((k) => !k.startsWith('_')), version };
+      const at = version ?? recorded;
+      if (commandId !== undefined && at) {
+        index?.add(commandId, { digest, reply: { result: outcome.result ?? null, changedKeys: visible() }, version: at, recordedAt: (deps.now ?? Date.now)() });
+      }
+      return { state: Object.freeze(next), fenceSeq: fence, result: outcome.result, changedKeys: visible(), version, ...(notFlushed ? { error: notFlushed } : {}) };
+
+      /**
+       * COMMITTED_NOT_FLUSHED: the append (the commit point) succeeded, only the PostgreSQL wait of
+       * `postgres` durability failed. The command goes on as committed (state, fence and index move
+       * on, later writes stop waiting for PostgreSQL) and the caller gets the error at the end.
+       */
+      async function committed(write: Promise<{ version: StreamPosition; value?: unknown }>, key?: string): Promise<{ version: StreamPosition; value?: unknown }> {
+        try {
+          return await write;
+        } catch (e) {
+          if (!MisterSmithError.is(e, 'COMMITTED_NOT_FLUSHED')) throw e;
+          notFlushed ??= e;
+          const v = e.details.version as StreamPosition;
+          // The store holds the committed value (merged, if the strategy merged).
+          return { version: { epoch: v.epoch, seq: v.seq }, value: key === undefined ? undefined : await store.read(agentId, key) };
+        }
+      }
+    },
+
+    forget(agentId) {
+      indexes.delete(agentId);
     },
 
     async flush({ agentId }) {

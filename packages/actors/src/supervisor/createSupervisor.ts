@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import {
-  assertAgentId, assertStateKey, assertSubjectToken, createStateStore, JetStreamEventLog, JetStreamKvStore, LIFECYCLE_STATES,
+  assertAgentId, assertStateKey, assertSubjectToken, createStateStore, JetStreamEventLog, JetStreamKvStore, LIFECYCLE_STATES, loadCommandResults, pruneCommandResults,
   MisterSmithError, msError, newId, silentLogger, type LifecycleState,
 } from '@mister-smith/core';
 import type { Msg, Subscription } from '@nats-io/nats-core';
@@ -94,6 +94,12 @@ export async function createSupervisor(options: SupervisorOptions): Promise<Supe
       supervisorId, store, leases, log, agentTypes: types, runtime,
       lastStateEvent: (agentId) => lastStateEvent(nats, topology, agentId),
       flushAgent: createFlushCoalescer(store).flush,
+      commandWindowMs: options.commandWindowMs ?? 24 * 3_600_000,
+      loadCommandResults: async (agentId, since) => {
+        // Rows past the window are of no use to anyone: prune the agent's while loading it.
+        await pruneCommandResults(pg.db, since, agentId).catch((e: unknown) => logger.warn({ err: e, agentId }, 'pruning old command results failed; retried at the next hydration'));
+        return loadCommandResults(pg.db, agentId, since);
+      },
       onFlush: (agentId, report, ms) => observer.onFlush?.(agentId, report, ms),
       onStaleOwner: (agentId, by) => {
         logger.warn({ agentId, takenBy: by }, 'stale owner: a write was fenced off, the agent stops here');
@@ -109,6 +115,7 @@ export async function createSupervisor(options: SupervisorOptions): Promise<Supe
           observer.onTransition?.(t);
           if (t.to === 'EXPIRED') {
             runtime.onExpired(t.agentId);
+            effects.forget(t.agentId);
             const p: Promise<void> = leases.release(t.agentId)
               .catch((e: unknown) => logger.warn({ err: e, agentId: t.agentId }, 'lease not released; it expires after the lease TTL'))
               .finally(() => releases.delete(p));
@@ -190,17 +197,15 @@ export async function createSupervisor(options: SupervisorOptions): Promise<Supe
       if (!type.hasCommand(name) && !isSystemCommand(name)) {
         throw msError('UNKNOWN_COMMAND', `agent type ${type.name} has no command ${JSON.stringify(name)}`, { details: { agentId, agentType: type.name, command: name } });
       }
-      let forwardId: string | undefined;
+      // One id for the command wherever it runs: the caller's, else one made here, kept across
+      // re-routes and forwards so any owner deduplicates a command sent twice.
+      const commandId = opts.commandId ?? newId();
       return route(agentId, forwarded,
-        () => host.command(agentId, type, name, payload, opts).then((r) => {
+        () => host.command(agentId, type, name, payload, { commandId, ...(opts.base ? { base: opts.base } : {}) }).then((r) => {
           if (r.version && r.duplicate !== true) snapshots.noteEvents(agentId, Math.max(1, r.changedKeys.length), snapshotEvery(type), type.initialState);
           return r;
         }),
-        (owner) => forward<CommandReply>(owner, {
-          op: 'command', agentId, command: name, payload,
-          // The same id across re-routes lets the owner deduplicate a command forwarded twice.
-          commandId: opts.commandId ?? (forwardId ??= newId()), ...(opts.base ? { base: opts.base } : {}),
-        }));
+        (owner) => forward<CommandReply>(owner, { op: 'command', agentId, command: name, payload, commandId, ...(opts.base ? { base: opts.base } : {}) }));
     }
 
     async function activate(agentId: string, type: AgentType, forwarded: boolean): Promise<string> {

@@ -38,6 +38,9 @@ export type ErrorCode =
   | 'BUSY'
   | 'INTERRUPTED'
   | 'NOT_EMPTY'
+  | 'IDEMPOTENCY_CONFLICT'
+  | 'BASE_UNAVAILABLE'
+  | 'COMMITTED_NOT_FLUSHED'
   | 'INTERNAL';
 
 const BRAND = Symbol.for('mister-smith.error');

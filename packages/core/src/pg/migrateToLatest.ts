@@ -8,6 +8,7 @@ import { bridgeMigration } from './migrations/0004_bridge.js';
 import { agentRuntimeMigration } from './migrations/0015_agent_runtime.js';
 import { governanceMigration } from './migrations/0016_governance.js';
 import { snapshotsMigration } from './migrations/0018_snapshots.js';
+import { commandResultsMigration } from './migrations/0019_command_results.js';
 
 /** Every migration, in order. Names sort lexically, as kysely's Migrator requires. */
 export const migrations: Readonly<Record<string, Migration>> = {
@@ -18,6 +19,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0015_agent_runtime': agentRuntimeMigration,
   '0016_governance': governanceMigration,
   '0018_snapshots': snapshotsMigration,
+  '0019_command_results': commandResultsMigration,
 };
 
 /** The outcome of a migration run. */

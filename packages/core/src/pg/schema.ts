@@ -153,6 +153,18 @@ export interface AgentSnapshotTable {
   created_at: Generated<Date>;
 }
 
+/** `mister_smith.command_results`: each command an owner ran, with its reply (durable command-id dedup). */
+export interface CommandResultTable {
+  agent_id: string;
+  command_id: string;
+  /** `commandDigest(name, payload)`: a retry with another payload is an IDEMPOTENCY_CONFLICT. */
+  digest: string;
+  reply: Json;
+  version_epoch: number;
+  version: number;
+  recorded_at: Date;
+}
+
 /** The typed schema kysely checks queries against. */
 export interface Database {
   'agents.registry': AgentRegistryTable;
@@ -167,4 +179,5 @@ export interface Database {
   'mister_smith.agent_waits': AgentWaitTable;
   'mister_smith.erased_agents': ErasedAgentTable;
   'mister_smith.agent_snapshots': AgentSnapshotTable;
+  'mister_smith.command_results': CommandResultTable;
 }

@@ -2,6 +2,8 @@ import { msError } from '../errors/MisterSmithError.js';
 import type { DatabaseHandle } from '../pg/createDatabase.js';
 import type { AgentStateTable } from '../pg/schema.js';
 import { upsertStateRows, type StateRow, type UpsertReport } from '../pg/upsertStateRows.js';
+import { recordCommandResults } from '../pg/recordCommandResults.js';
+import type { CommandResult } from '../commands/CommandResult.js';
 import type { Selectable } from 'kysely';
 import type { StrategyName } from './stateEvents.js';
 import type { StateRepository } from './StateRepository.js';
@@ -35,8 +37,13 @@ export class PostgresStateRepository implements StateRepository {
     return new Map(rows.map((r) => [r.state_key, toVersionedValue(r)]));
   }
 
-  upsert(rows: readonly StateRow[]): Promise<UpsertReport> {
+  upsert(rows: readonly StateRow[], commands: readonly CommandResult[] = []): Promise<UpsertReport> {
     // One statement is atomic on its own; the framework pool's sessions carry the origin marker.
-    return upsertStateRows(this.#pg.framework(), rows);
+    if (commands.length === 0) return upsertStateRows(this.#pg.framework(), rows);
+    return this.#pg.framework().transaction().execute(async (trx) => {
+      const report = await upsertStateRows(trx, rows);
+      await recordCommandResults(trx, commands);
+      return report;
+    });
   }
 }

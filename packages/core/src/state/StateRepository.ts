@@ -1,5 +1,6 @@
 import type { StateRow, UpsertReport } from '../pg/upsertStateRows.js';
 import type { VersionedValue } from './VersionedValue.js';
+import type { CommandResult } from '../commands/CommandResult.js';
 
 /**
  * The durable copy of agent state (`agents.state` in PostgreSQL): what the state store reads on a
@@ -12,6 +13,9 @@ export interface StateRepository {
   get(agentId: string, key: string): Promise<VersionedValue | undefined>;
   /** Every row of an agent, tombstones included, by state key. */
   loadAgent(agentId: string): Promise<Map<string, VersionedValue>>;
-  /** The version-guarded upsert of many rows in one statement. */
-  upsert(rows: readonly StateRow[]): Promise<UpsertReport>;
+  /**
+   * The version-guarded upsert of many rows in one statement, and the results of the commands
+   * that wrote them (`mister_smith.command_results`, first record wins) in the same transaction.
+   */
+  upsert(rows: readonly StateRow[], commands?: readonly CommandResult[]): Promise<UpsertReport>;
 }

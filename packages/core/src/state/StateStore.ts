@@ -1,6 +1,7 @@
 import type { ConflictStrategy, StrategySpec } from '@mister-smith/crdt';
 import type { StreamPosition } from '../events/EventEnvelope.js';
 import type { StrategyName } from './stateEvents.js';
+import type { CommandRecord, CommandResult } from '../commands/CommandResult.js';
 
 /** When a write is acknowledged: after the JetStream append (default) or after the PostgreSQL commit. */
 export type Durability = 'jetstream' | 'postgres';
@@ -13,6 +14,11 @@ export interface WriteOptions {
   readonly writer?: string;
   /** Client command id; carried in the event for deduplication by the owner. */
   readonly commandId?: string;
+  /**
+   * Set on a command's last write (with `commandId`): its payload digest and reply, recorded in the
+   * event and written to `mister_smith.command_results` by the flush that writes this row.
+   */
+  readonly commandResult?: Omit<CommandRecord, 'commandId'>;
   /**
    * The version the write was made against. When the key has moved on since, the strategy merges
    * (LWW by HLC, vector clocks, Automerge) instead of overwriting.
@@ -62,6 +68,8 @@ export interface HydrateReport {
   readonly values: Readonly<Record<string, unknown>>;
   /** The last sequence on `agents.state.<agentId>` the hydration read up to. */
   readonly seq: number;
+  /** Command results found in the stream after PostgreSQL's head (queued for the flush too). */
+  readonly commands: readonly CommandResult[];
 }
 
 /** What a flush did. */
@@ -131,6 +139,13 @@ export interface StateStore extends AsyncDisposable {
   /** Every live key of an agent (KV, filled from PostgreSQL when KV has none). */
   readAll(agentId: string): Promise<Record<string, unknown>>;
   hydrateAgent(agentId: string): Promise<HydrateReport>;
+  /**
+   * Records the reply of a command that changed no state key: appends `CommandRecorded` to
+   * `agents.state.<agentId>` (fenced by `expectedLastSeq` like a write) and queues the result for
+   * the flush. Resolves with the event's version once it is committed (and, with `postgres`
+   * durability, in PostgreSQL).
+   */
+  recordCommand(agentId: string, record: CommandRecord, options?: Pick<WriteOptions, 'writer' | 'expectedLastSeq' | 'durability'>): Promise<{ readonly version: StreamPosition }>;
   flushAgent(agentId: string): Promise<FlushReport>;
   /** Flushes every dirty key now. */
   flush(): Promise<FlushReport>;

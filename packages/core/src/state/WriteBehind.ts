@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { MisterSmithError, msError } from '../errors/MisterSmithError.js';
 import type { StateRow } from '../pg/upsertStateRows.js';
 import type { StateRepository } from './StateRepository.js';
+import type { CommandResult } from '../commands/CommandResult.js';
 import { compareVersions } from '../events/EventEnvelope.js';
 import type { StateMetrics } from '../observability/coreMetrics.js';
 import type { FlushReport } from './StateStore.js';
@@ -19,16 +20,24 @@ export interface WriteBehindOptions {
 
 const EMPTY: FlushReport = { rows: 0, written: 0, skipped: 0, transactions: 0, durationMs: 0 };
 
+/** Which dirty rows a flush takes: state rows are tested as they are, command results as `{ agentId }`. */
+export type FlushFilter = (row: { readonly agentId: string; readonly stateKey?: string }) => boolean;
+
 /**
  * Dirty state rows waiting for PostgreSQL. Flushes them in one transaction (one multi-row
  * statement) when `threshold` keys are dirty, every `intervalMs`, and on demand. A failed flush
  * keeps the rows dirty and retries with exponential backoff, so nothing is lost while
  * PostgreSQL is down. One flush runs at a time.
+ *
+ * Command results ride along: a flush that writes state rows of an agent also writes every
+ * pending command result of that agent, in the same transaction, so `agents.state`'s head never
+ * passes a command whose result is not in `mister_smith.command_results`.
  */
 export class WriteBehind {
   readonly #repository: Pick<StateRepository, 'upsert'>;
   readonly #opts: WriteBehindOptions;
   readonly #dirty = new Map<string, StateRow>();
+  readonly #commands = new Map<string, CommandResult>();
   readonly #listeners = new Set<(r: FlushReport) => void>();
   #running: Promise<FlushReport> | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -54,17 +63,26 @@ export class WriteBehind {
     else this.#schedule(this.#opts.intervalMs);
   }
 
+  /** Marks a command result dirty; it is written with the next flush of its agent. */
+  addCommand(result: CommandResult): void {
+    const k = `${result.agentId}\u0000${result.commandId}`;
+    if (!this.#commands.has(k)) this.#commands.set(k, result);
+    this.#schedule(this.#opts.intervalMs);
+  }
+
   onFlush(listener: (r: FlushReport) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   }
 
   /** Flushes the dirty rows matching `filter` (all by default); waits for a running flush first. */
-  async flush(filter?: (row: StateRow) => boolean): Promise<FlushReport> {
+  async flush(filter?: FlushFilter): Promise<FlushReport> {
     while (this.#running) await this.#running.catch(() => undefined);
     const rows = [...this.#dirty.values()].filter((r) => !filter || filter(r));
-    if (rows.length === 0) return EMPTY;
-    const run = this.#write(rows);
+    const agents = new Set(rows.map((r) => r.agentId));
+    const commands = [...this.#commands.values()].filter((c) => !filter || agents.has(c.agentId) || filter({ agentId: c.agentId }));
+    if (rows.length === 0 && commands.length === 0) return EMPTY;
+    const run = this.#write(rows, commands);
     this.#running = run;
     try {
       return await run;
@@ -73,11 +91,12 @@ export class WriteBehind {
     }
   }
 
-  async #write(rows: StateRow[]): Promise<FlushReport> {
+  async #write(rows: StateRow[], commands: CommandResult[]): Promise<FlushReport> {
     const started = performance.now();
     const stop = this.#opts.metrics.flushSeconds.startTimer();
     try {
-      const r = await this.#repository.upsert(rows);
+      const r = await this.#repository.upsert(rows, commands);
+      for (const c of commands) this.#commands.delete(`${c.agentId}\u0000${c.commandId}`);
       for (const row of rows) {
         const k = `${row.agentId}.${row.stateKey}`;
         const cur = this.#dirty.get(k);
@@ -89,7 +108,7 @@ export class WriteBehind {
       this.#opts.metrics.flushRows.inc(r.written);
       this.#opts.metrics.dirtyKeys.set(this.#dirty.size);
       for (const l of this.#listeners) l(report);
-      if (this.#dirty.size > 0) this.#schedule(this.#opts.intervalMs);
+      if (this.#dirty.size > 0 || this.#commands.size > 0) this.#schedule(this.#opts.intervalMs);
       return report;
     } catch (e) {
       this.#failures++;
@@ -109,14 +128,14 @@ export class WriteBehind {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      if (this.#dirty.size > 0) void this.flush().catch(() => undefined);
+      if (this.#dirty.size > 0 || this.#commands.size > 0) void this.flush().catch(() => undefined);
     }, ms);
     this.#timer.unref();
   }
 
   /** Final flush (bounded attempts) and timer stop. Returns rows that could not be written. */
   async close(attempts = 3): Promise<number> {
-    for (let i = 0; i < attempts && this.#dirty.size > 0; i++) {
+    for (let i = 0; i < attempts && (this.#dirty.size > 0 || this.#commands.size > 0); i++) {
       try { await this.flush(); } catch { await sleep(200 * (i + 1)); }
     }
     this.#closed = true;

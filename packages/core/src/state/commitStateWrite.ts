@@ -17,6 +17,7 @@ import { stateChanged } from './stateEvents.js';
 import type { ConflictNotice, Durability, WriteOptions, WriteResult } from './StateStore.js';
 import type { VersionedValue } from './VersionedValue.js';
 import type { WriteBehind } from './WriteBehind.js';
+import { flushCommitted } from './flushCommitted.js';
 
 const MAX_APPEND_ATTEMPTS = 40;
 
@@ -71,7 +72,8 @@ export async function commitStateWrite(path: WritePath, req: WriteRequest): Prom
   let conflict: ConflictNotice | undefined = r.conflict ? { agentId, key, strategy: strategy.name, writers: [writer], outcome: r.conflict } : undefined;
   for (let attempt = 1; ; attempt++) {
     const value = next === null ? null : strategy.read(next);
-    const event = stateChanged(agentId, { key, op, value, stored: next, strategy: strategy.name, writer, ...(opts.commandId ? { commandId: opts.commandId } : {}) },
+    const command = opts.commandId !== undefined && opts.commandResult ? { commandId: opts.commandId, ...opts.commandResult } : undefined;
+    const event = stateChanged(agentId, { key, op, value, stored: next, strategy: strategy.name, writer, ...(opts.commandId ? { commandId: opts.commandId } : {}), ...(command ? { digest: command.digest, reply: command.reply } : {}) },
       { ...(opts.correlationId ? { correlationId: opts.correlationId } : {}), ...(opts.causationId ? { causationId: opts.causationId } : {}), ...(opts.traceparent ? { traceparent: opts.traceparent } : {}) });
     const expected = fenced ? opts.expectedLastSeq! : view.seq;
     try {
@@ -97,7 +99,8 @@ export async function commitStateWrite(path: WritePath, req: WriteRequest): Prom
       path.metrics.writes.inc({ strategy: strategy.name });
       if (conflict) path.reportConflict(conflict);
       path.writeBehind.add({ agentId, stateKey: key, ...entry });
-      if ((opts.durability ?? path.durability) === 'postgres') await path.writeBehind.flush((row) => row.agentId === agentId && row.stateKey === key);
+      if (command) path.writeBehind.addCommand({ agentId, ...command, version: { epoch: ack.epoch, seq: ack.seq }, recordedAt: new Date(event.time) });
+      if ((opts.durability ?? path.durability) === 'postgres') await flushCommitted(path.writeBehind, agentId, key, ack, (row) => row.agentId === agentId && row.stateKey === key);
       return { version: { epoch: ack.epoch, seq: ack.seq }, value: op === 'delete' ? undefined : value, merged: conflict !== undefined };
     } catch (e) {
       if (!MisterSmithError.is(e, 'SEQUENCE_CONFLICT')) throw e;

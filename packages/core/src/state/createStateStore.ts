@@ -8,6 +8,8 @@ import { silentLogger } from '../observability/createLogger.js';
 import { AgentViews, type AgentView } from './AgentViews.js';
 import { commitStateWrite, type WritePath } from './commitStateWrite.js';
 import { hydrateAgentState } from './hydrateAgentState.js';
+import { recordCommandResult } from './recordCommandResult.js';
+import type { CommandRecord } from '../commands/CommandResult.js';
 import { KeyedMutex } from './KeyedMutex.js';
 import { KvStateWriter } from './KvStateWriter.js';
 import { catchUpView, loadAgentView } from './loadAgentView.js';
@@ -116,6 +118,11 @@ export async function createStateStore(deps: StateStoreDeps | StateStoreParts, o
     async hydrateAgent(agentId: string) {
       assertAgentId(agentId);
       return locks.run(agentId, () => hydrateAgentState({ repository, log, kv, views, cache, writeBehind }, agentId));
+    },
+    async recordCommand(agentId: string, record: CommandRecord, opts: Pick<WriteOptions, 'writer' | 'expectedLastSeq' | 'durability'> = {}) {
+      if (closed) throw msError('CLOSED', 'the state store is closed');
+      assertAgentId(agentId);
+      return locks.run(agentId, () => recordCommandResult(writePath, agentId, record, opts));
     },
     flushAgent: (agentId: string) => writeBehind.flush((r) => r.agentId === assertAgentId(agentId)),
     flush: () => writeBehind.flush(),

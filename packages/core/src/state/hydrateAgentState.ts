@@ -20,15 +20,17 @@ export interface HydrationParts {
 }
 
 /**
- * Loads an agent (PostgreSQL, then the stream after it), flushes what the stream repaired, and
+ * Loads an agent (PostgreSQL, then the stream after it), flushes what the stream repaired (and the
+ * command results it carried), and
  * writes every key into KV unless KV already holds the same or a newer version. Call it under the
  * agent's lock.
  */
 export async function hydrateAgentState(parts: HydrationParts, agentId: string): Promise<HydrateReport> {
-  const { view, repaired } = await loadAgentView(parts.repository, parts.log, agentId);
+  const { view, repaired, commands } = await loadAgentView(parts.repository, parts.log, agentId);
   parts.views.set(agentId, view);
   for (const e of repaired) parts.writeBehind.add({ agentId, stateKey: e.key, epoch: e.epoch, seq: e.seq, strategy: e.strategy, value: e.value, stored: e.stored, tombstone: e.tombstone === true });
-  if (repaired.length > 0) await parts.writeBehind.flush((r) => r.agentId === agentId);
+  for (const c of commands) parts.writeBehind.addCommand(c);
+  if (repaired.length > 0 || commands.length > 0) await parts.writeBehind.flush((r) => r.agentId === agentId);
   let hydrated = 0;
   let alreadyInKv = 0;
   await Promise.all([...view.entries].map(async ([key, e]) => {
@@ -39,5 +41,5 @@ export async function hydrateAgentState(parts: HydrationParts, agentId: string):
   }));
   const values: Record<string, unknown> = {};
   for (const [key, e] of view.entries) if (!e.tombstone) values[key] = e.value;
-  return { agentId, keys: view.entries.size, hydrated, alreadyInKv, repaired: repaired.length, values, seq: view.seq };
+  return { agentId, keys: view.entries.size, hydrated, alreadyInKv, repaired: repaired.length, values, seq: view.seq, commands };
 }

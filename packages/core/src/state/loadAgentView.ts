@@ -4,6 +4,7 @@ import type { AgentView } from './AgentViews.js';
 import { recoverFromStream, type RecoveredEntry } from './recoverFromStream.js';
 import type { StateRepository } from './StateRepository.js';
 import type { VersionedValue } from './VersionedValue.js';
+import type { CommandResult } from '../commands/CommandResult.js';
 
 /** A key the stream had newer than PostgreSQL: an acknowledged write that the flush has not reached. */
 export interface RepairedEntry extends RecoveredEntry {
@@ -13,9 +14,10 @@ export interface RepairedEntry extends RecoveredEntry {
 /**
  * Builds what this process knows of an agent: its PostgreSQL rows, then the stream after the
  * newest of them in the current epoch (acknowledged writes that never reached PostgreSQL, e.g. a
- * crash before the flush). Returns the view and the keys the stream repaired.
+ * crash before the flush). Returns the view, the keys the stream repaired and the command results
+ * the stream holds after PostgreSQL's head (what a new owner's dedup index needs beyond the table).
  */
-export async function loadAgentView(repository: StateRepository, log: EventLog, agentId: string): Promise<{ view: AgentView; repaired: RepairedEntry[] }> {
+export async function loadAgentView(repository: StateRepository, log: EventLog, agentId: string): Promise<{ view: AgentView; repaired: RepairedEntry[]; commands: CommandResult[] }> {
   const [rows, epoch] = await Promise.all([repository.loadAgent(agentId), log.epoch()]);
   const entries = new Map<string, VersionedValue>(rows);
   let pgHead = 0;
@@ -26,7 +28,7 @@ export async function loadAgentView(repository: StateRepository, log: EventLog, 
     const prev = entries.get(key);
     if (!prev || compareVersions(prev, e) < 0) { entries.set(key, e); repaired.push({ ...e, key }); }
   }
-  return { view: { seq: Math.max(pgHead, caught.lastSeq), entries, kvRevisions: new Map() }, repaired };
+  return { view: { seq: Math.max(pgHead, caught.lastSeq), entries, kvRevisions: new Map() }, repaired, commands: caught.commands };
 }
 
 /** Moves a view forward to the stream's head for the agent; returns the keys that changed. */

@@ -1,6 +1,8 @@
 import type { EventLog } from '../eventlog/EventLog.js';
 import type { VersionedValue } from './VersionedValue.js';
 import { asStateChanged, asStateEditedInSql, stateSubject } from './stateEvents.js';
+import { commandResultOf } from '../commands/commandRecorded.js';
+import type { CommandResult } from '../commands/CommandResult.js';
 
 /** A state entry recovered from the stream, with who wrote it. */
 export interface RecoveredEntry extends VersionedValue {
@@ -13,17 +15,21 @@ export interface RecoveredEntry extends VersionedValue {
  * Reads an agent's state events after `afterSeq` and folds them into the newest entry per key:
  * how a writer catches up after losing an append race, and how hydration finds acknowledged
  * writes that never reached PostgreSQL (a crash between append and flush). Malformed events are
- * skipped here; the projection dead-letters them.
+ * skipped here; the projection dead-letters them. `commands` are the command results the events
+ * carry (what a new owner adds to its dedup index beyond PostgreSQL's).
  */
-export async function recoverFromStream(log: EventLog, agentId: string, afterSeq: number): Promise<{ latest: Map<string, RecoveredEntry>; lastSeq: number }> {
+export async function recoverFromStream(log: EventLog, agentId: string, afterSeq: number): Promise<{ latest: Map<string, RecoveredEntry>; lastSeq: number; commands: CommandResult[] }> {
   const epoch = await log.epoch();
   const latest = new Map<string, RecoveredEntry>();
+  const commands: CommandResult[] = [];
   let lastSeq = afterSeq;
   for await (const item of log.read({ filter: stateSubject(agentId), from: { seq: afterSeq + 1 } })) {
     if (item.kind !== 'event') { if (item.kind === 'malformed') lastSeq = Math.max(lastSeq, item.seq); continue; }
     const { event, seq } = item.record;
     lastSeq = Math.max(lastSeq, seq);
     try {
+      const command = event.agentId === agentId ? commandResultOf(event, { epoch, seq }) : undefined;
+      if (command) commands.push(command);
       if (event.type === 'StateChanged') {
         const e = asStateChanged(event);
         if (e.agentId !== agentId) continue; // an event naming another agent does not belong here
@@ -38,5 +44,5 @@ export async function recoverFromStream(log: EventLog, agentId: string, afterSeq
       // A malformed state event cannot be applied; the agent-state projection dead-letters it.
     }
   }
-  return { latest, lastSeq };
+  return { latest, lastSeq, commands };
 }

@@ -2,6 +2,7 @@ import { assertAgentId, assertStateKey } from '../config/identifiers.js';
 import { msError } from '../errors/MisterSmithError.js';
 import { createEvent } from '../events/createEvent.js';
 import type { Event, EventEnvelope } from '../events/EventEnvelope.js';
+import type { RecordedReply } from '../commands/CommandResult.js';
 
 /** Conflict strategy names, as stored with every value. */
 export type StrategyName = 'lww' | 'vclock' | 'crdt';
@@ -19,6 +20,10 @@ export interface StateChangedData {
   readonly writer: string;
   /** Client command id the owner deduplicates on. */
   readonly commandId?: string;
+  /** On the command's last write only: the digest of its name and payload (see `commandDigest`). */
+  readonly digest?: string;
+  /** On the command's last write only: its reply, recorded with the effect (durable dedup). */
+  readonly reply?: RecordedReply;
 }
 
 /** Data of `OwnershipAcquired`: a supervisor took the agent's lease (fences off the previous owner). */

@@ -1,6 +1,6 @@
 import {
-  agentKvKey, asStateChanged, asStateEditedInSql, compareVersions, msError, stateSubject, upsertStateRows, writeKvForward,
-  type KvStore, type StateRow, type StrategyName,
+  agentKvKey, asStateChanged, asStateEditedInSql, commandResultOf, compareVersions, msError, recordCommandResults, stateSubject, upsertStateRows, writeKvForward,
+  type CommandResult, type KvStore, type StateRow, type StrategyName,
 } from '@mister-smith/core';
 import type { Projection, ProjectionContext } from '../types/Projection.js';
 import type { ProjectionItem } from '../types/ProjectionItem.js';
@@ -25,6 +25,9 @@ const STRATEGIES: ReadonlySet<string> = new Set(['lww', 'vclock', 'crdt']);
  * KV bucket (through `writeKvForward`, so KV only moves forward). An SQL edit becomes a plain value
  * (`meta`/`stored` null) at its event's version and keeps the key's strategy. `OwnershipAcquired` is
  * not state and is skipped; any other event type is unhandled (dead-lettered after retries).
+ * Command results (a command's last `StateChanged`, or `CommandRecorded`) go to
+ * `mister_smith.command_results` in the same transaction (live mode), so the table is complete up to
+ * `agents.state`'s head of every agent, which is what a new owner's dedup index relies on.
  *
  * KV is written after the PostgreSQL statements and before the commit: a crash in between replays
  * the batch, and the KV writes are skipped as equal. A rebuild writes no KV.
@@ -37,15 +40,17 @@ export function agentStateProjection(options: AgentStateProjectionOptions = {}):
     subjects: ['agents.state.>'],
     tables: [TABLE],
     async apply(items, ctx) {
-      const rows = await stateRowsOf(items, ctx);
+      const commands: CommandResult[] = [];
+      const rows = await stateRowsOf(items, ctx, commands);
       const physical = ctx.table(TABLE);
       await upsertStateRows(ctx.trx, rows, { table: physical });
+      if (ctx.mode === 'live') await recordCommandResults(ctx.trx, commands);
       if (options.kv && ctx.mode === 'live') await writeKv(options.kv, rows, options.kvConcurrency ?? 32);
     },
   };
 }
 
-async function stateRowsOf(items: readonly ProjectionItem[], ctx: ProjectionContext): Promise<StateRow[]> {
+async function stateRowsOf(items: readonly ProjectionItem[], ctx: ProjectionContext, commands: CommandResult[]): Promise<StateRow[]> {
   const rows: StateRow[] = [];
   const strategyOf = new Map<string, StrategyName>();
   const unresolved: number[] = [];
@@ -59,6 +64,11 @@ async function stateRowsOf(items: readonly ProjectionItem[], ctx: ProjectionCont
         throw msError('MALFORMED_EVENT', `${e.type} for agent ${agentId} is stored under ${item.subject}`, { details: { subject: item.subject, agentId, seq: item.seq } });
       }
     };
+    if (e.type === 'StateChanged' || e.type === 'CommandRecorded') {
+      if (typeof e.agentId === 'string') owner(e.agentId);
+      const command = commandResultOf(e, { epoch: item.epoch, seq: item.seq });
+      if (command) commands.push(command);
+    }
     if (e.type === 'StateChanged') {
       const s = asStateChanged(e);
       owner(s.agentId!);
@@ -78,7 +88,7 @@ async function stateRowsOf(items: readonly ProjectionItem[], ctx: ProjectionCont
         agentId: d.agent_id, stateKey: d.state_key, value: tombstone ? null : (d.new_value ?? null), stored: null,
         epoch: item.epoch, seq: item.seq, tombstone, strategy: known ?? 'lww',
       });
-    } else if (e.type !== 'OwnershipAcquired') {
+    } else if (e.type !== 'OwnershipAcquired' && e.type !== 'CommandRecorded') {
       throw msError('PROJECTION_FAILED', `agent-state does not handle event type ${e.type}`, { details: { type: e.type, seq: item.seq } });
     }
   }
