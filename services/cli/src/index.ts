@@ -50,6 +50,8 @@ export { agentsGet } from './commands/agentsGet.js';
 export type { AgentsGetOptions, AgentStateView } from './commands/agentsGet.js';
 export { agentsSet } from './commands/agentsSet.js';
 export type { AgentsSetOptions, AgentsSetResult } from './commands/agentsSet.js';
+export { agentsCommand } from './commands/agentsCommand.js';
+export type { AgentsCommandOptions, AgentsCommandResult } from './commands/agentsCommand.js';
 export { agentsStop } from './commands/agentsStop.js';
 export type { AgentsStopOptions } from './commands/agentsStop.js';
 export { agentsHistory } from './commands/agentsHistory.js';

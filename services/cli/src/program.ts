@@ -147,6 +147,13 @@ export function createProgram(io: CliIo = {}, status: { exitCode: number } = { e
       const { agentsSet } = await import('./commands/agentsSet.js');
       await agentsSet(id, key, opts.file !== undefined ? await readJsonFile(opts.file) : value, opts);
     }));
+  leaf(agents.command('command').description("send a command to an agent's handler through its owner (activating it if COLD) and print the reply")
+    .argument('<id>', 'agent id').argument('<name>', 'command name').argument('[json]', 'the payload, as JSON', jsonValue)
+    .option('--command-id <id>', 'command id: a retry with it returns the first reply and changes nothing (default: generated, printed)'), `mister-smith agents command c1 increment '{"by":2}' --command-id order-42`)
+    .action(lazy(async (id: string, name: string, payload: unknown, opts: { commandId?: string; json?: boolean }) => {
+      const { agentsCommand } = await import('./commands/agentsCommand.js');
+      await agentsCommand(id, name, payload, opts);
+    }));
   leaf(agents.command('stop').description('flush and expire an agent wherever it is ACTIVE').argument('<id>', 'agent id'), 'mister-smith agents stop c1')
     .action(lazy(async (id: string, opts: { json?: boolean }) => {
       const { agentsStop } = await import('./commands/agentsStop.js');

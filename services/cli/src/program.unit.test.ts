@@ -12,7 +12,7 @@ async function run(args: readonly string[]): Promise<{ code: number; out: string
 /** Every leaf command, for --help. */
 const COMMANDS: readonly (readonly string[])[] = [
   ['up'], ['supervisor'], ['projector'], ['bridge'], ['migrate'],
-  ['agents', 'spawn'], ['agents', 'list'], ['agents', 'get'], ['agents', 'set'], ['agents', 'stop'], ['agents', 'history'],
+  ['agents', 'spawn'], ['agents', 'list'], ['agents', 'get'], ['agents', 'set'], ['agents', 'command'], ['agents', 'stop'], ['agents', 'history'],
   ['events', 'tail'], ['projections', 'status'], ['projections', 'rebuild'], ['kv', 'get'], ['kv', 'watch'], ['streams'], ['doctor'],
   ['kv', 'ls'], ['kv', 'put'], ['kv', 'del'], ['tasks', 'list'], ['tasks', 'get'], ['tasks', 'cancel'], ['sql'], ['env'],
 ];
@@ -28,6 +28,7 @@ const USAGE: readonly (readonly string[])[] = [
   ['agents', 'get'], ['agents', 'get', 'a', 'b', 'c'],
   ['agents', 'set', 'a1', 'k'], ['agents', 'set', 'a1', 'k', 'not-json'], ['agents', 'set', 'a1', 'k', '1', '--strategy', 'newest'],
   ['agents', 'set', 'a1', 'k', '1', '--traceparent', 'abc'], ['agents', 'set', 'a1', 'k', '1', '--traceparent', '00-00000000000000000000000000000000-b7ad6b7169203331-01'],
+  ['agents', 'command', 'a1'], ['agents', 'command', 'a1', 'increment', 'not-json'],
   ['agents', 'stop'], ['agents', 'history'],
   ['events', 'tail', '--from', 'yesterday'], ['events', 'tail', '--from', '0'], ['events', 'tail', '--limit', '-3'],
   ['projections', 'rebuild', 'a', 'b'], ['projections', 'status', '--all'],

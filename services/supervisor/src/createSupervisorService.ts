@@ -32,7 +32,7 @@ const KNOWN_OPS: ReadonlySet<string> = new Set(API_OPERATIONS);
 
 /**
  * Starts a supervisor and serves its request/reply API on `<ns.>mister-smith.supervisor.<op>`
- * (ops `spawn {type, id?}`, `command {agentId, command, payload, commandId?}`, `get {agentId, key?}`,
+ * (ops `spawn {type, id?}`, `command {agentId, command, payload, commandId?}`, `set {agentId, key, value, commandId?}`, `get {agentId, key?}`,
  * `stop {agentId}`, `list {state?, limit?}`, and the agent runtime's `timers {agentId}`,
  * `setTimer {agentId, spec}`, `cancelTimer {agentId, timerId}`, `resume {agentId, requestId, value}`,
  * `waiting {agentId?, limit?}`, `getAt {agentId, at}`, `fork {agentId, at, to}`), answering `{ ok: true, result }` or
@@ -68,6 +68,7 @@ export async function createSupervisorService(options: SupervisorServiceOptions)
     switch (req.op) {
       case 'spawn': return sup.spawn(req.agentType, req.agentId, req.metadata ? { metadata: req.metadata } : {});
       case 'command': return sup.command(req.agentId, req.command, req.payload, { ...(req.commandId !== undefined ? { commandId: req.commandId } : {}), ...(req.base ? { base: req.base } : {}) });
+      case 'set': return sup.setKey(req.agentId, req.key, req.value, req.commandId !== undefined ? { commandId: req.commandId } : {});
       case 'get': return sup.get(req.agentId, req.key);
       case 'stop': return sup.stopAgent(req.agentId);
       case 'list': return sup.list({ ...(req.state ? { state: req.state } : {}), ...(req.limit ? { limit: req.limit } : {}) });

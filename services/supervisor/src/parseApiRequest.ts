@@ -1,9 +1,9 @@
 import { parseRequest } from '@mister-smith/actors';
-import { assertAgentId, LIFECYCLE_STATES, msError, type LifecycleState, type StreamPosition } from '@mister-smith/core';
+import { assertAgentId, assertStateKey, LIFECYCLE_STATES, msError, type LifecycleState, type StreamPosition } from '@mister-smith/core';
 import { parseRuntimeRequest, RUNTIME_OPERATIONS, type RuntimeApiRequest } from './parseRuntimeRequest.js';
 
 /** The operations of the supervisor's request/reply API. */
-export const API_OPERATIONS = ['spawn', 'command', 'get', 'stop', 'list', ...RUNTIME_OPERATIONS] as const;
+export const API_OPERATIONS = ['spawn', 'command', 'set', 'get', 'stop', 'list', ...RUNTIME_OPERATIONS] as const;
 
 /** One operation name. */
 export type ApiOperation = (typeof API_OPERATIONS)[number];
@@ -12,6 +12,7 @@ export type ApiOperation = (typeof API_OPERATIONS)[number];
 export type ApiRequest =
   | { readonly op: 'spawn'; readonly agentType: string; readonly agentId?: string; readonly metadata?: Record<string, unknown> }
   | { readonly op: 'command'; readonly agentId: string; readonly command: string; readonly payload: unknown; readonly commandId?: string; readonly base?: StreamPosition }
+  | { readonly op: 'set'; readonly agentId: string; readonly key: string; readonly value: unknown; readonly commandId?: string }
   | { readonly op: 'get'; readonly agentId: string; readonly key?: string }
   | { readonly op: 'stop'; readonly agentId: string }
   | { readonly op: 'list'; readonly state?: LifecycleState; readonly limit?: number }
@@ -56,6 +57,13 @@ export function parseApiRequest(op: string, data: Uint8Array): ApiRequest {
       const base = o.base as Partial<StreamPosition> | undefined;
       if (base !== undefined && (typeof base !== 'object' || base === null || !Number.isInteger(base.epoch) || !Number.isInteger(base.seq))) bad('base must be { "epoch": integer, "seq": integer }');
       return { op: 'command', agentId, command, payload: o.payload, ...(commandId !== undefined ? { commandId } : {}), ...(base ? { base: { epoch: base.epoch!, seq: base.seq! } } : {}) };
+    }
+    case 'set': {
+      const agentId = assertAgentId(o.agentId);
+      const key = assertStateKey(o.key);
+      if (o.value === undefined) bad('set needs { "agentId", "key", "value" }');
+      const commandId = optionalString(o, 'commandId', 128);
+      return { op: 'set', agentId, key, value: o.value, ...(commandId !== undefined ? { commandId } : {}) };
     }
     case 'get': {
       const key = optionalString(o, 'key', 200);

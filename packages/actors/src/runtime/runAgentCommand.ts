@@ -8,6 +8,7 @@ import type { TimerSpec } from '../timers/TimerSpec.js';
 import type { WaitInfo, WaitRequest } from '../waits/WaitRequest.js';
 import { RUNTIME_KEY, runtimeOf, userStateOf, type RuntimeState, type TimerRecord, type WaitRecord } from './RuntimeState.js';
 import { deadlineTimerId, SYSTEM_COMMANDS, TIMEOUT_COMMAND } from './systemCommands.js';
+import { setKeyOutcome } from './setKeyOutcome.js';
 
 const REQUEST_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
@@ -207,6 +208,8 @@ export async function runAgentCommand(type: AgentType, state: AgentState, name: 
       for (const key of Object.keys(userState)) if (!(key in wanted)) changes.push({ key, op: 'delete' });
       return finish({ next: Object.freeze({ ...wanted }), result: { restored: Object.keys(wanted).length }, changes }, undefined);
     }
+    case SYSTEM_COMMANDS.setKey:
+      return finish(setKeyOutcome(userState, payload), undefined);
     default:
       return run(name, payload, { kind: 'client' });
   }

@@ -13,6 +13,8 @@ export const SYSTEM_COMMANDS = {
   resume: '$resume',
   /** Replaces the agent's state by `{ state }` (a fork's first command, id `fork:<source>:<revision>`). */
   restore: '$restore',
+  /** Writes one state key through the owner `{ key, value }` (operators: `Supervisor.setKey`, `agents set`). */
+  setKey: '$set',
 } as const;
 
 const NAMES: ReadonlySet<string> = new Set(Object.values(SYSTEM_COMMANDS));

@@ -153,6 +153,12 @@ export interface Supervisor extends AsyncDisposable {
    * pending requests are not copied); its registry metadata links it to the source and revision.
    */
   fork(agentId: string, at: string | number, newAgentId: string): Promise<ForkResult>;
+  /**
+   * Writes one state key through the agent's owner (activating it when COLD), as a command: queued
+   * behind its running command, fenced like its own writes, merged by the key's strategy. What
+   * operators use instead of writing the state plane beside a live owner.
+   */
+  setKey(agentId: string, key: string, value: unknown, options?: SupervisorCommandOptions): Promise<CommandReply>;
   /** The agent's state (or one key) without activating it. */
   get(agentId: string, key?: string): Promise<AgentView>;
   /** Flushes and expires the agent wherever it is ACTIVE. */

@@ -62,6 +62,26 @@ describe('durable command idempotency', () => {
     expect((await findCommandResult(env.pg.db, 'c1', 'pay-2'))?.reply).toEqual({ result: 7, changedKeys: ['count'] });
   });
 
+  it("keeps the caller's command id when a supervisor forwards the command to the owner", async () => {
+    await using env = await startTestEnv({ leaseTtlSeconds: 3 });
+    const a = await supervisorProcess(env, 'sup-a');
+    const b = await supervisorProcess(env, 'sup-b');
+    try {
+      await a.sup.spawn('counter', 'f1');
+      const viaB = await b.sup.command('f1', 'increment', { by: 2 }, { commandId: 'fwd-1' });
+      expect(viaB).toMatchObject({ commandId: 'fwd-1', result: 2 });
+      expect(b.sup.lifecycleOf('f1')).toBeUndefined(); // it ran on the owner, A
+      expect(await a.sup.command('f1', 'increment', { by: 2 }, { commandId: 'fwd-1' })).toMatchObject({ result: 2, duplicate: true });
+      // Without a caller's id, the forwarding supervisor makes one, returns it, and a retry with it is a duplicate.
+      const made = await b.sup.command('f1', 'increment', { by: 1 });
+      expect(await b.sup.command('f1', 'increment', { by: 1 }, { commandId: made.commandId })).toMatchObject({ result: 3, duplicate: true });
+      expect((await a.sup.get('f1', 'count')).value).toBe(3);
+    } finally {
+      await b.sup.stop();
+      await a.sup.stop();
+    }
+  });
+
   it('an owner killed before its flush: the next owner finds the command in the stream after PostgreSQL and does not run it again', async () => {
     await using env = await startTestEnv({ leaseTtlSeconds: 3 });
     // A flushes nothing before it dies: its acknowledged commands exist only in the stream.

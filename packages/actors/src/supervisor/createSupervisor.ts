@@ -361,6 +361,7 @@ export async function createSupervisor(options: SupervisorOptions): Promise<Supe
         await command(newAgentId, SYSTEM_COMMANDS.restore, { state: past.state, from: forkedFrom }, { commandId: `fork:${agentId}:${past.revision}` }, false);
         return { agentId: newAgentId, agentType: type.name, forkedFrom, state: past.state, complete: past.complete } satisfies ForkResult;
       },
+      setKey: (agentId, key, value, opts = {}) => { ensureRunning(); return command(agentId, SYSTEM_COMMANDS.setKey, { key: assertStateKey(key), value }, opts, false); },
       async get(agentId, key) {
         ensureRunning();
         assertAgentId(agentId);

@@ -1,7 +1,8 @@
-import { assertAgentId, assertStateKey, JetStreamKvStore, type StreamPosition, type StrategyName } from '@mister-smith/core';
+import { assertAgentId, assertStateKey, JetStreamKvStore, MisterSmithError, msError, type StreamPosition, type StrategyName } from '@mister-smith/core';
 import { createOutput, type Output } from '../cli/Output.js';
 import { openClients } from '../connection/openClients.js';
 import { openStateStore } from '../connection/openStateStore.js';
+import { callSupervisor } from '../connection/supervisorApi.js';
 
 /** Options of `mister-smith agents set`. */
 export interface AgentsSetOptions {
@@ -21,16 +22,24 @@ export interface AgentsSetResult {
   readonly value: unknown;
   readonly version: StreamPosition;
   readonly merged: boolean;
-  /** The supervisor that held the agent's lease when the write was made, if any. */
+  /** The supervisor that owned the agent and made the write, or null when nobody owned it. */
   readonly owner: string | null;
+  /** `owner`: sent to the agent's owner as a command; `state-plane`: nobody owned the agent, written directly (fenced). */
+  readonly via: 'owner' | 'state-plane';
 }
+
+const ATTEMPTS = 3;
 
 /**
  * `mister-smith agents set ID KEY JSON [--strategy lww|vclock|crdt] [--traceparent TP]`: writes one
- * key through the state plane (commit = the event appended to `agents.state.<id>`), then flushes
- * it to PostgreSQL. When a supervisor owns the agent, its next command sees the write as another
- * writer's event and refreshes its state before it writes (the supervisor API has no operation to
- * set a key through the owner yet).
+ * key without ever racing the agent's owner.
+ * - When a supervisor owns the agent (it holds its lease), the write is sent to that owner as a
+ *   command (`Supervisor.setKey`): queued behind its running command, fenced like its own writes,
+ *   merged by the key's strategy of the agent type (`--strategy` and `--traceparent` do not apply).
+ * - When nobody owns it, the write goes through the state plane, fenced: it is appended only if
+ *   nothing was appended to the agent since the CLI checked the lease, so an owner that activates
+ *   meanwhile (its OwnershipAcquired) makes the CLI look again and send the write to it. Then it is
+ *   flushed to PostgreSQL.
  *
  * @example
  * await agentsSet('c1', 'count', 5, { strategy: 'lww' });
@@ -40,21 +49,38 @@ export async function agentsSet(agentId: string, key: string, value: unknown, op
   assertStateKey(key);
   await using c = await openClients({ postgres: true, ...(options.env ? { env: options.env } : {}) });
   const leases = await JetStreamKvStore.open(c.nats, c.topology.buckets.agentLeases.bucket);
-  const lease = await leases.get(agentId);
-  const owner = lease ? ownerOf(lease.value) : null;
   const store = await openStateStore(c);
-  let result: AgentsSetResult;
+  let result: AgentsSetResult | undefined;
   try {
-    const w = await store.write(agentId, key, value, {
-      ...(options.strategy ? { strategy: options.strategy } : {}),
-      ...(options.traceparent ? { traceparent: options.traceparent } : {}),
-    });
-    result = { agentId, key, value: w.value, version: w.version, merged: w.merged, owner };
+    for (let attempt = 1; !result; attempt++) {
+      // The head first, then the lease: an owner that takes the agent after this look appends its
+      // OwnershipAcquired after the head, and the fenced write below fails instead of racing it.
+      const head = await store.lastSequence(agentId);
+      const lease = await leases.get(agentId);
+      const owner = lease ? ownerOf(lease.value) : null;
+      if (owner) {
+        const r = await callSupervisor<{ result: unknown; version?: StreamPosition }>(c, 'set', { agentId, key, value });
+        if (!r.version) throw msError('INTERNAL', `the owner of ${agentId} answered the set of ${key} without a version`);
+        result = { agentId, key, value: r.result, version: r.version, merged: false, owner, via: 'owner' };
+        break;
+      }
+      try {
+        const w = await store.write(agentId, key, value, {
+          expectedLastSeq: head,
+          ...(options.strategy ? { strategy: options.strategy } : {}),
+          ...(options.traceparent ? { traceparent: options.traceparent } : {}),
+        });
+        result = { agentId, key, value: w.value, version: w.version, merged: w.merged, owner: null, via: 'state-plane' };
+      } catch (e) {
+        if (!MisterSmithError.is(e, 'SEQUENCE_CONFLICT') || attempt >= ATTEMPTS) throw e;
+      }
+    }
   } finally {
     await store.close();
   }
-  output.result(result, () => `${agentId}.${key} = ${JSON.stringify(result.value)} (seq ${result.version.seq}${result.merged ? ', merged' : ''}${owner ? `, owner ${owner} refreshes on its next command` : ''})`);
-  return result;
+  const r = result;
+  output.result(r, () => `${agentId}.${key} = ${JSON.stringify(r.value)} (seq ${r.version.seq}${r.merged ? ', merged' : ''}${r.owner ? `, written by its owner ${r.owner}` : ''})`);
+  return r;
 }
 
 function ownerOf(bytes: Uint8Array): string | null {

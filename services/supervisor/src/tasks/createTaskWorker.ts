@@ -74,7 +74,7 @@ export async function createTaskWorker(options: TaskWorkerOptions): Promise<Task
         const id = task.data.task_id;
         try {
           const agentId = assertAgentId(task.data.assigned_agent_id);
-          const reply = await supervisor.command(agentId, task.data.task_type, task.data.payload ?? undefined, { commandId: `task:${id}:${delivery.deliveryCount}` });
+          const reply = await supervisor.command(agentId, task.data.task_type, task.data.payload ?? undefined, { commandId: `task:${id}` });
           await pg.db.updateTable('tasks.queue')
             .set({ status: 'completed', result: JSON.stringify(reply.result ?? null), error: null, updated_at: sql`now()` })
             .where('task_id', '=', id).where('status', '=', 'running').execute();
