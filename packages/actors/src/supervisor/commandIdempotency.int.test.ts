@@ -14,8 +14,16 @@ async function supervisorProcess(env: TestEnv, supervisorId: string, extra: Part
   const nats = await env.connect();
   const pg = await createDatabase(env.databaseUrl, { max: 4 });
   const sup = await createSupervisor({ nats, pg, topology: env.topology, supervisorId, agentTypes: [counterAgent], ...extra });
-  /** SIGKILL as far as the servers can tell: both connections drop, nothing is flushed or released. */
-  const kill = async () => { await nats.nc.close(); await pg.close(); await codeOf(sup.stop()); };
+  /**
+   * SIGKILL as far as the servers can tell: both connections drop, nothing is flushed or released.
+   * (The pool ends once the supervisor lets go of its dedicated connections, so it is awaited last.)
+   */
+  const kill = async () => {
+    await nats.nc.close();
+    const pgClosed = pg.close();
+    await codeOf(sup.stop());
+    await pgClosed;
+  };
   return { sup, kill };
 }
 
@@ -95,6 +103,7 @@ describe('durable command idempotency', () => {
       const quiet = await a.sup.command('k1', 'increment', { by: 0 }, { commandId: 'quiet' });
       expect(await commandRows(env, 'k1')).toEqual([{ command_id: 'before', reply: { result: 10, changedKeys: ['count'] } }]);
       await a.kill();
+      expect((await commandRows(env, 'k1')).map((r) => r.command_id), 'A flushed nothing more before it died').toEqual(['before']);
       // The client retries through B (it never saw A's reply): B waits A's lease out, takes over, and answers from the record.
       expect(await b.sup.command('k1', 'increment', { by: 1 }, { commandId: 'in-flight' })).toMatchObject({ result: 11, version: acked.version, duplicate: true });
       expect(await b.sup.command('k1', 'increment', { by: 0 }, { commandId: 'quiet' })).toMatchObject({ result: quiet.result, duplicate: true });

@@ -23,8 +23,8 @@ const STRATEGIES: ReadonlySet<string> = new Set(['lww', 'vclock', 'crdt']);
  * Agent state: `StateChanged` and `StateEditedInSql` on `agents.state.<agentId>` -> `agents.state`
  * (through `upsertStateRows`, versioned by (epoch, seq), tombstones for deletes) and the AGENT_STATE
  * KV bucket (through `writeKvForward`, so KV only moves forward). An SQL edit becomes a plain value
- * (`meta`/`stored` null) at its event's version and keeps the key's strategy. `OwnershipAcquired` is
- * not state and is skipped; any other event type is unhandled (dead-lettered after retries).
+ * (`meta`/`stored` null) at its event's version and keeps the key's strategy. `OwnershipAcquired` and `StepCompleted` are
+ * not state and are skipped; any other event type is unhandled (dead-lettered after retries).
  * Command results (a command's last `StateChanged`, or `CommandRecorded`) go to
  * `mister_smith.command_results` in the same transaction (live mode), so the table is complete up to
  * `agents.state`'s head of every agent, which is what a new owner's dedup index relies on.
@@ -88,7 +88,7 @@ async function stateRowsOf(items: readonly ProjectionItem[], ctx: ProjectionCont
         agentId: d.agent_id, stateKey: d.state_key, value: tombstone ? null : (d.new_value ?? null), stored: null,
         epoch: item.epoch, seq: item.seq, tombstone, strategy: known ?? 'lww',
       });
-    } else if (e.type !== 'OwnershipAcquired' && e.type !== 'CommandRecorded') {
+    } else if (e.type !== 'OwnershipAcquired' && e.type !== 'CommandRecorded' && e.type !== 'StepCompleted') {
       throw msError('PROJECTION_FAILED', `agent-state does not handle event type ${e.type}`, { details: { type: e.type, seq: item.seq } });
     }
   }
