@@ -1,4 +1,4 @@
-import { benchActors } from '@mister-smith/actors';
+import { benchActors, benchTimers } from '@mister-smith/actors';
 import { benchProjections } from '@mister-smith/projections/bench';
 import type { BenchFigure, BenchSection } from './BenchFigure.js';
 import { benchConflicts } from './benchConflicts.js';
@@ -23,6 +23,7 @@ export const sections: readonly BenchSection[] = [
   { name: 'state', run: benchState },
   { name: 'conflict', run: benchConflicts },
   { name: 'actors', run: (env, opts) => benchActors(env, opts) },
+  { name: 'timers', run: (env, opts) => benchTimers(env, opts) },
   { name: 'projection', run: projections },
   { name: 'langgraph', run: benchLangGraph },
 ];

@@ -84,4 +84,6 @@ export type { RpcReply } from './rpc/rpcEnvelope.js';
 
 // Benchmark section (`pnpm bench`)
 export { benchActors } from './bench/actorBench.js';
+export { benchTimers } from './bench/timerBench.js';
+export type { TimerBenchOptions } from './bench/timerBench.js';
 export type { ActorBenchEnv, ActorBenchFigure, ActorBenchOptions } from './bench/actorBench.js';

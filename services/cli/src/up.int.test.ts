@@ -17,7 +17,7 @@ describe('mister-smith up and the roles (built CLI as a child process)', () => {
     const metricsLine = await up.waitForLine(/^metrics: http:\/\/\S+\/metrics/, 60_000);
     const base = /^metrics: (http:\/\/\S+)\/metrics/.exec(metricsLine)![1]!;
     // A status line once tasks have gone all the way through: inserted, published, run by an agent, completed.
-    const status = await up.waitForLine(/^status: up \d+s \| agents 5 ACTIVE.* ev\/s \| flush lag \d+ keys \| projection lag \d+ \| outbox \d+ \| tasks \d+ done [1-9]/, 60_000);
+    const status = await up.waitForLine(/^status: up \d+s \| agents 6 ACTIVE.* ev\/s \| flush lag \d+ keys \| projection lag \d+ \| outbox \d+ \| tasks \d+ done [1-9]/, 60_000);
     expect(status).toMatch(/failed \d+ \| demo commands \d+$/);
 
     const [metrics, health, agent, spawned] = await Promise.all([
@@ -41,10 +41,15 @@ describe('mister-smith up and the roles (built CLI as a child process)', () => {
     expect(projections.json<{ name: string; source: string; state: string; active: boolean }[]>().find((p) => p.name === 'agent-state')).toMatchObject({ source: 'projector', state: 'running', active: true });
     const [listed, rebuilt] = await Promise.all([runCli(['agents', 'list', '--json'], e), runCli(['projections', 'rebuild', 'agent-registry'], e)]);
     const agents = listed.json<{ agentId: string; lifecycle: string }[]>();
-    expect(agents.map((a) => a.agentId).sort()).toEqual(['cli-1', 'cli-2', 'demo-counter-1', 'demo-counter-2', 'demo-counter-3', 'demo-notes-1', 'demo-notes-2']);
+    expect(agents.map((a) => a.agentId).sort()).toEqual(['cli-1', 'cli-2', 'demo-assistant', 'demo-counter-1', 'demo-counter-2', 'demo-counter-3', 'demo-notes-1', 'demo-notes-2']);
     expect(agents.find((a) => a.agentId === 'cli-2')?.lifecycle).toBe('ACTIVE');
     expect(rebuilt.code).toBe(0);
     expect(rebuilt.lines.at(-1)).toMatch(/^rebuilt agent-registry \(shadow\): \d+ messages read/);
+    // The demo's assistant: a durable interval timer, and a request waiting for a human.
+    const [timers, waiting] = await Promise.all([runCli(['agents', 'timers', 'demo-assistant', '--json'], e), runCli(['agents', 'list', '--waiting', '--json'], e)]);
+    expect(timers.json()).toMatchObject([{ timerId: 'tick', command: 'tick', kind: 'interval' }]);
+    expect(waiting.json()).toMatchObject([{ agentId: 'demo-assistant', requestId: 'demo-q1', payload: { question: 'Ship the demo release?' } }]);
+    expect((await runCli(['agents', 'resume', 'demo-assistant', 'demo-q1', '"yes"'], e)).stdout).toBe('resumed demo-q1 of demo-assistant: {"requestId":"demo-q1","value":"yes"}\n');
 
     up.kill('SIGINT');
     const run = await up.exit(60_000);
@@ -52,13 +57,14 @@ describe('mister-smith up and the roles (built CLI as a child process)', () => {
     expect(run.lines).toContain('up: SIGINT: shutting down (flushing agents, letting projections catch up, draining NATS)');
     expect(run.lines.at(-1)).toBe('up: stopped');
     expect(run.stdout).toMatch(/^demo: spawned 3 counter agents/m);
+    expect(run.stdout).toMatch(/^demo: demo-assistant waits for an answer: mister-smith agents resume demo-assistant demo-q1 '"yes"'/m);
     await expect(fetch(`${base}/healthz`)).rejects.toThrow();
 
     // What the demo did is in PostgreSQL: tasks completed by their agents, every agent flushed and expired.
     const tasks = await sql<{ status: string; n: number }>`SELECT status, count(*)::int AS n FROM tasks.queue GROUP BY status`.execute(env.pg.db);
     expect(tasks.rows.find((r) => r.status === 'completed')?.n).toBeGreaterThan(0);
     const registry = await sql<{ agent_id: string; status: string }>`SELECT agent_id, status FROM agents.registry ORDER BY agent_id`.execute(env.pg.db);
-    expect(registry.rows).toHaveLength(7);
+    expect(registry.rows).toHaveLength(8);
     expect(registry.rows.every((r) => r.status === 'EXPIRED')).toBe(true);
     const counts = await sql<{ v: number }>`SELECT state_value AS v FROM agents.state WHERE agent_id = 'demo-counter-1' AND state_key = 'count'`.execute(env.pg.db);
     expect(counts.rows[0]?.v).toBeGreaterThanOrEqual(agent.json<AgentStateView>().state.count as number);

@@ -79,7 +79,7 @@ describe('the fleet page in headless Chromium on up --demo', () => {
       // The fleet: every demo agent listed (the registry fills in live, no reload), counts and tasks.
       await page.goto(url);
       await expect.poll(() => page.locator('#live').textContent(), { timeout: 15_000 }).toBe('live');
-      const demo = ['demo-counter-1', 'demo-counter-2', 'demo-counter-3', 'demo-notes-1', 'demo-notes-2'];
+      const demo = ['demo-assistant', 'demo-counter-1', 'demo-counter-2', 'demo-counter-3', 'demo-notes-1', 'demo-notes-2'];
       await expect.poll(async () => (await page.locator('#agents tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-agent')))).sort(), { timeout: 30_000 }).toEqual(demo);
       await expect.poll(async () => Number(await page.locator('#state-cards [data-state="ACTIVE"] .n').textContent()), { timeout: 30_000 }).toBeGreaterThan(0);
       await expect.poll(() => page.locator('#owners tbody tr').count(), { timeout: 30_000 }).toBe(1);
@@ -95,7 +95,8 @@ describe('the fleet page in headless Chromium on up --demo', () => {
       await sql`INSERT INTO mister_smith.agent_timers (agent_id, timer_id, agent_type, due_at, spec) VALUES ('demo-counter-2', 't1', 'counter', now() + interval '1 hour', '{}'::jsonb)`.execute(env.pg.db);
       await expect.poll(() => page.locator('#agents tr[data-agent="demo-counter-2"] td.pending').textContent(), { timeout: 15_000 }).toBe('1 wait, 1 timer');
       await page.check('#f-pending');
-      await expect.poll(() => page.locator('#agents tbody tr').count()).toBe(1);
+      // demo-counter-2, and the demo's assistant (its interval timer and its pending question).
+      await expect.poll(() => page.locator('#agents tbody tr').count()).toBe(2);
       await page.uncheck('#f-pending');
       await sql`DELETE FROM mister_smith.agent_waits WHERE agent_id = 'demo-counter-2'`.execute(env.pg.db);
       await sql`DELETE FROM mister_smith.agent_timers WHERE agent_id = 'demo-counter-2'`.execute(env.pg.db);

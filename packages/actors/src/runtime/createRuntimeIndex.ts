@@ -2,6 +2,7 @@ import type { DatabaseHandle } from '@mister-smith/core';
 import { sql } from 'kysely';
 import type { WaitInfo } from '../waits/WaitRequest.js';
 import type { RuntimeChanges } from './runAgentCommand.js';
+import type { TimerRecord, WaitRecord } from './RuntimeState.js';
 
 /** A due timer as the scheduler reads it. */
 export interface DueTimer {
@@ -34,34 +35,87 @@ export interface RuntimeIndex {
   count(): Promise<number>;
 }
 
+type Op =
+  | { readonly table: 'timers'; readonly agentId: string; readonly id: string; readonly row?: { agentType: string; record: TimerRecord } }
+  | { readonly table: 'waits'; readonly agentId: string; readonly id: string; readonly row?: { agentType: string; record: WaitRecord } };
+
+/**
+ * Coalesces index writes of concurrent commands into one upsert and one delete per table, one
+ * batch in flight at a time (the next forms behind it), so a burst of commands takes one pooled
+ * connection instead of one each. Per key the last operation wins.
+ */
+function createIndexBatcher(db: DatabaseHandle['db']) {
+  let pending = new Map<string, Op>();
+  let waiters: { resolve(): void; reject(e: unknown): void }[] = [];
+  let inflight: Promise<void> | undefined;
+
+  async function write(ops: readonly Op[]): Promise<void> {
+    const timerRows = ops.flatMap((o) => (o.table === 'timers' && o.row ? [{ agent_id: o.agentId, timer_id: o.id, agent_type: o.row.agentType, due_at: new Date(o.row.record.dueAt), spec: JSON.stringify(o.row.record) }] : []));
+    const waitRows = ops.flatMap((o) => (o.table === 'waits' && o.row ? [{
+      agent_id: o.agentId, request_id: o.id, agent_type: o.row.agentType, payload: o.row.record.payload === undefined ? null : JSON.stringify(o.row.record.payload),
+      deadline: o.row.record.deadline === undefined ? null : new Date(o.row.record.deadline), created_at: new Date(o.row.record.createdAt),
+    }] : []));
+    const timerDeletes = ops.filter((o) => o.table === 'timers' && !o.row);
+    const waitDeletes = ops.filter((o) => o.table === 'waits' && !o.row);
+    if (timerRows.length > 0) {
+      await db.insertInto('mister_smith.agent_timers').values(timerRows)
+        .onConflict((oc) => oc.columns(['agent_id', 'timer_id']).doUpdateSet((eb) => ({ due_at: eb.ref('excluded.due_at'), spec: eb.ref('excluded.spec'), agent_type: eb.ref('excluded.agent_type'), updated_at: sql<Date>`now()` })))
+        .execute();
+    }
+    if (waitRows.length > 0) {
+      await db.insertInto('mister_smith.agent_waits').values(waitRows)
+        .onConflict((oc) => oc.columns(['agent_id', 'request_id']).doUpdateSet((eb) => ({ payload: eb.ref('excluded.payload'), deadline: eb.ref('excluded.deadline') })))
+        .execute();
+    }
+    if (timerDeletes.length > 0) {
+      await sql`DELETE FROM mister_smith.agent_timers t USING unnest(${timerDeletes.map((o) => o.agentId)}::text[], ${timerDeletes.map((o) => o.id)}::text[]) AS d(agent_id, id)
+        WHERE t.agent_id = d.agent_id AND t.timer_id = d.id`.execute(db);
+    }
+    if (waitDeletes.length > 0) {
+      await sql`DELETE FROM mister_smith.agent_waits w USING unnest(${waitDeletes.map((o) => o.agentId)}::text[], ${waitDeletes.map((o) => o.id)}::text[]) AS d(agent_id, id)
+        WHERE w.agent_id = d.agent_id AND w.request_id = d.id`.execute(db);
+    }
+  }
+
+  function drain(): void {
+    if (inflight || pending.size === 0) return;
+    const ops = [...pending.values()];
+    const batch = waiters;
+    pending = new Map();
+    waiters = [];
+    inflight = write(ops).then(
+      () => { for (const w of batch) w.resolve(); },
+      (e: unknown) => { for (const w of batch) w.reject(e); },
+    ).finally(() => { inflight = undefined; drain(); });
+  }
+
+  return (ops: readonly Op[]): Promise<void> => {
+    if (ops.length === 0) return Promise.resolve();
+    for (const o of ops) {
+      const key = `${o.table}/${o.agentId}/${o.id}`;
+      pending.delete(key);
+      pending.set(key, o);
+    }
+    return new Promise<void>((resolve, reject) => { waiters.push({ resolve, reject }); drain(); });
+  };
+}
+
 /** Creates the {@link RuntimeIndex} over a database handle. */
 export function createRuntimeIndex(pg: DatabaseHandle): RuntimeIndex {
   const db = pg.db;
+  const batch = createIndexBatcher(db);
   const index: RuntimeIndex = {
-    async beforeCommit(agentId, agentType, changes) {
-      if (changes.timersSet.length > 0) {
-        await db.insertInto('mister_smith.agent_timers')
-          .values(changes.timersSet.map((t) => ({ agent_id: agentId, timer_id: t.id, agent_type: agentType, due_at: new Date(t.dueAt), spec: JSON.stringify(t) })))
-          .onConflict((oc) => oc.columns(['agent_id', 'timer_id']).doUpdateSet((eb) => ({ due_at: eb.ref('excluded.due_at'), spec: eb.ref('excluded.spec'), agent_type: eb.ref('excluded.agent_type'), updated_at: sql<Date>`now()` })))
-          .execute();
-      }
-      if (changes.waitsSet.length > 0) {
-        await db.insertInto('mister_smith.agent_waits')
-          .values(changes.waitsSet.map((w) => ({
-            agent_id: agentId, request_id: w.requestId, agent_type: agentType, payload: w.payload === undefined ? null : JSON.stringify(w.payload),
-            deadline: w.deadline === undefined ? null : new Date(w.deadline), created_at: new Date(w.createdAt),
-          })))
-          .onConflict((oc) => oc.columns(['agent_id', 'request_id']).doUpdateSet((eb) => ({ payload: eb.ref('excluded.payload'), deadline: eb.ref('excluded.deadline') })))
-          .execute();
-      }
+    beforeCommit(agentId, agentType, changes) {
+      return batch([
+        ...changes.timersSet.map((t): Op => ({ table: 'timers', agentId, id: t.id, row: { agentType, record: t } })),
+        ...changes.waitsSet.map((w): Op => ({ table: 'waits', agentId, id: w.requestId, row: { agentType, record: w } })),
+      ]);
     },
-    async afterCommit(agentId, changes) {
-      if (changes.timersDeleted.length > 0) {
-        await db.deleteFrom('mister_smith.agent_timers').where('agent_id', '=', agentId).where('timer_id', 'in', [...changes.timersDeleted]).execute();
-      }
-      if (changes.waitsDeleted.length > 0) {
-        await db.deleteFrom('mister_smith.agent_waits').where('agent_id', '=', agentId).where('request_id', 'in', [...changes.waitsDeleted]).execute();
-      }
+    afterCommit(agentId, changes) {
+      return batch([
+        ...changes.timersDeleted.map((id): Op => ({ table: 'timers', agentId, id })),
+        ...changes.waitsDeleted.map((id): Op => ({ table: 'waits', agentId, id })),
+      ]);
     },
     async reconcile(agentId, agentType, changes, keepTimers, keepWaits) {
       await index.beforeCommit(agentId, agentType, changes);

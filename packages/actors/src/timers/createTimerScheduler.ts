@@ -23,6 +23,8 @@ export interface TimerSchedulerDeps {
   readonly retryMs?: number;
   /** Election retry period for standbys (default 1 s). */
   readonly lockPollMs?: number;
+  /** A timer left to its owner is looked at again after this (default 1 s). */
+  readonly recheckOwnedMs?: number;
 }
 
 /** The namespace-wide timer scheduler (one active, elected by a PostgreSQL advisory lock). */
@@ -52,6 +54,9 @@ export function startTimerScheduler(deps: TimerSchedulerDeps): TimerScheduler {
   const abort = new AbortController();
   const armed = new Map<string, NodeJS.Timeout>();
   const failures = new Map<string, { attempts: number; notBefore: number }>();
+  /** Timers left to their owners, and when to look at them again. */
+  const deferred = new Map<string, number>();
+  const recheckOwnedMs = deps.recheckOwnedMs ?? 1_000;
   const queue: DueTimer[] = [];
   const running = new Set<Promise<void>>();
   let active = false;
@@ -70,7 +75,12 @@ export function startTimerScheduler(deps: TimerSchedulerDeps): TimerScheduler {
       const key = keyOf(t);
       const p: Promise<void> = (async () => {
         try {
-          if (await deps.ownedElsewhere(t)) return;
+          if (await deps.ownedElsewhere(t)) {
+            deferred.set(key, Date.now() + recheckOwnedMs);
+            if (deferred.size > 100_000) deferred.delete(deferred.keys().next().value as string);
+            return;
+          }
+          deferred.delete(key);
           await deps.fire(t);
           fired++;
           failures.delete(key);
@@ -93,7 +103,7 @@ export function startTimerScheduler(deps: TimerSchedulerDeps): TimerScheduler {
     const key = keyOf(t);
     if (armed.has(key)) return;
     const f = failures.get(key);
-    const at = Math.max(t.dueAt, f?.notBefore ?? 0);
+    const at = Math.max(t.dueAt, f?.notBefore ?? 0, deferred.get(key) ?? 0);
     armed.set(key, setTimeout(() => { queue.push(t); pump(); }, Math.max(0, at - Date.now())));
   }
 

@@ -38,7 +38,8 @@ export interface DemoFleetOptions {
  * `tasks.created`, the supervisor's task worker -> `running` / `tasks.started`, the agent's
  * `increment` command, `completed`); every fourth task carries a payload the counter refuses, so it
  * is retried and ends `failed` and dead-lettered. Every 25th tick passivates an agent, which the
- * next command re-activates (EXPIRED -> HYDRATING -> ACTIVE).
+ * next command re-activates (EXPIRED -> HYDRATING -> ACTIVE). An `assistant` agent ticks on a
+ * durable interval timer and waits for a human answer (`agents resume`), asking again every minute or so.
  */
 export async function startDemoFleet(options: DemoFleetOptions): Promise<DemoFleet> {
   const { supervisor, pg, say, logger } = options;
@@ -47,6 +48,18 @@ export async function startDemoFleet(options: DemoFleetOptions): Promise<DemoFle
   const stats: DemoStats = { commands: 0, notes: 0, tasksInserted: 0, passivations: 0 };
   for (const id of counters) await supervisor.spawn('counter', id);
   for (const id of notes) await supervisor.spawn('notes', id);
+  const assistant = 'demo-assistant';
+  await supervisor.spawn('assistant', assistant);
+  // A durable interval timer (fires through the owner, re-armed after a restart) and a human-in-the-loop wait.
+  await supervisor.command(assistant, 'every', { id: 'tick', everyMs: 5_000 });
+  let asked = 0;
+  const ask = async () => {
+    const requestId = `demo-q${++asked}`;
+    await supervisor.command(assistant, 'ask', { requestId, question: 'Ship the demo release?', timeoutMs: 120_000 });
+    say(`demo: ${assistant} waits for an answer: mister-smith agents resume ${assistant} ${requestId} '"yes"' (agents list --waiting shows it; it times out in 2 min)`);
+  };
+  await ask();
+  say(`demo: ${assistant} ticks every 5 s on a durable timer (mister-smith agents timers ${assistant})`);
   say(`demo: spawned ${counters.length} counter agents (${counters.join(', ')}) and ${notes.length} notes agents (${notes.join(', ')})`);
   say('demo: every few ticks a row goes into tasks.queue; the supervisor runs it on its agent (every fourth one fails on purpose)');
 
@@ -64,6 +77,7 @@ export async function startDemoFleet(options: DemoFleetOptions): Promise<DemoFle
         VALUES ('increment', ${counter}, ${JSON.stringify(bad ? { by: 'lots' } : { key: 'tasks', by: 1 })}::jsonb, ${JSON.stringify({ source: 'demo' })}::jsonb)`.execute(pg.db);
       stats.tasksInserted++;
     }
+    if (i % 150 === 149) await ask();
     if (i % 25 === 24) {
       await supervisor.stopAgent(counters[(i + 1) % counters.length]!);
       stats.passivations++;
@@ -91,5 +105,5 @@ export async function startDemoFleet(options: DemoFleetOptions): Promise<DemoFle
     clearTimeout(timer);
     await running;
   })());
-  return { agents: [...counters, ...notes], stats: () => ({ ...stats }), stop, [Symbol.asyncDispose]: stop };
+  return { agents: [...counters, ...notes, assistant], stats: () => ({ ...stats }), stop, [Symbol.asyncDispose]: stop };
 }
