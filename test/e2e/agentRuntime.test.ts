@@ -126,4 +126,31 @@ describe('agent runtime under SIGKILL of the owner', () => {
     expect(reply.result.amount).toBe(5);
     expect((await stateOf<{ paid: number }>(h, 'payer-1')).paid).toBe(5);
   }, 120_000);
+
+  it('loses no queued command and runs none twice when the owner is killed with commands queued (retried by id elsewhere)', async () => {
+    await using env = await startTestEnv({ leaseTtlSeconds: LEASE_TTL_SECONDS });
+    await using h = harness(env);
+    const a = await h.start('supA');
+    await h.ok('spawn', { type: 'slow', id: 'queue-1' });
+    const ids = Array.from({ length: 30 }, (_, i) => `job-${i}`);
+    const acked = new Set<string>();
+    for (const commandId of ids) {
+      void h.api('command', { agentId: 'queue-1', command: 'inc', commandId }, 60_000).then((r) => { if (!r.error) acked.add(commandId); }, () => undefined);
+    }
+    await eventually(() => acked.size >= 5, 20_000, 'some commands to finish');
+    await a.kill();
+    await h.start('supB');
+    // The caller retries every command it has no reply for, with the same id.
+    for (const commandId of ids.filter((id) => !acked.has(id))) await h.retry('command', { agentId: 'queue-1', command: 'inc', commandId });
+    expect((await stateOf<{ count: number }>(h, 'queue-1')).count).toBe(30);
+    // Every command id committed exactly once.
+    const applied = new Map<string, number>();
+    const sub = env.logs.agentState.read({ filter: 'agents.state.queue-1' });
+    for await (const item of sub) {
+      if (item.kind !== 'event' || item.record.event.type !== 'StateChanged') continue;
+      const id = (item.record.event.data as { commandId?: string }).commandId;
+      if (id) applied.set(id, (applied.get(id) ?? 0) + 1);
+    }
+    expect(ids.filter((id) => applied.get(id) !== 1)).toEqual([]);
+  }, 120_000);
 });

@@ -76,9 +76,7 @@ export function createAgentRuntime(deps: AgentRuntimeDeps): AgentRuntime {
     if (r?.fired === false && r.reason === 'no such timer') await index.drop(agentId, timerId, dueAt);
   }
 
-  const local = createLocalTimers((agentId, timerId, dueAt) => fire(agentId, timerId, dueAt).catch((e: unknown) => {
-    logger.warn({ err: e, agentId, timerId }, 'local timer fire failed; the scheduler retries it');
-  }));
+  const local = createLocalTimers(fire, (e, agentId, timerId) => logger.warn({ err: e, agentId, timerId }, 'local timer fire failed; retrying'));
 
   async function runtimeState(agentId: string): Promise<RuntimeState> {
     const here = deps.residentState(agentId);
@@ -121,10 +119,12 @@ export function createAgentRuntime(deps: AgentRuntimeDeps): AgentRuntime {
         ...(deps.scheduler?.lockPollMs !== undefined ? { lockPollMs: deps.scheduler.lockPollMs } : {}),
         ...(deps.scheduler?.retryMs !== undefined ? { retryMs: deps.scheduler.retryMs } : {}),
         async ownedElsewhere(t: DueTimer) {
-          if (Date.now() - t.dueAt > ownerGraceMs) return false;
-          if (deps.residentState(t.agentId)) return true;
+          // Resident here: the local timer fires it (and retries a failed fire itself).
+          if (deps.residentState(t.agentId)) return Math.max(ownerGraceMs, 1_000);
+          const overdue = Date.now() - t.dueAt;
+          if (overdue > ownerGraceMs) return false;
           const owner = await deps.ownerOf(t.agentId);
-          return owner !== undefined && owner !== deps.supervisorId;
+          return owner !== undefined && owner !== deps.supervisorId ? ownerGraceMs - overdue + 1 : false;
         },
         fire: (t) => fire(t.agentId, t.timerId, t.dueAt),
       });

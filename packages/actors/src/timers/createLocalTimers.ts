@@ -22,9 +22,10 @@ const MAX_DELAY = 2 ** 31 - 1;
  * goes through the agent's command path with id `timer:<timerId>:<dueAt>`; the committed command
  * re-arms the next one.
  */
-export function createLocalTimers(fire: FireTimer, now: () => number = Date.now): LocalTimers {
+export function createLocalTimers(fire: FireTimer, onError: (e: unknown, agentId: string, timerId: string) => void = () => undefined, now: () => number = Date.now): LocalTimers {
   const armed = new Map<string, { handle: NodeJS.Timeout; dueAt: number; timerId: string }>();
   const inflight = new Set<Promise<void>>();
+  const retries = new Set<NodeJS.Timeout>();
   let stopped = false;
 
   function disarm(agentId: string): void {
@@ -46,16 +47,27 @@ export function createLocalTimers(fire: FireTimer, now: () => number = Date.now)
       const handle = setTimeout(() => {
         if (armed.get(agentId)?.handle === handle) armed.delete(agentId);
         if (dueAt > now()) { api.arm(agentId, runtime); return; }
-        const p: Promise<void> = fire(agentId, id, dueAt).finally(() => inflight.delete(p));
+        const p: Promise<void> = fire(agentId, id, dueAt)
+          .catch((e: unknown) => {
+            onError(e, agentId, id);
+            // Still ours and not re-armed by a commit: try again in a second (the fire is idempotent).
+            if (!stopped && !armed.has(agentId)) {
+              const retry = setTimeout(() => { retries.delete(retry); if (!armed.has(agentId)) api.arm(agentId, runtime); }, 1_000);
+              retries.add(retry);
+            }
+          })
+          .finally(() => inflight.delete(p));
         inflight.add(p);
       }, delay);
       armed.set(agentId, { handle, dueAt, timerId: id });
     },
-    disarm,
+    disarm(agentId) { disarm(agentId); },
     get size() { return armed.size; },
     async stop() {
       stopped = true;
       for (const id of [...armed.keys()]) disarm(id);
+      for (const r of retries) clearTimeout(r);
+      retries.clear();
       await Promise.allSettled([...inflight]);
     },
   };

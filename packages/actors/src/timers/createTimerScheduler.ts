@@ -8,10 +8,10 @@ export interface TimerSchedulerDeps {
   /** Namespace the scheduler serves (its election is per namespace). */
   readonly namespace: string | undefined;
   /**
-   * Whether the agent's owner fires this timer itself (it is ACTIVE somewhere and the fire is not
-   * overdue by more than `ownerGraceMs`).
+   * Whether the agent's owner fires this timer itself (it is ACTIVE somewhere): false to fire it
+   * now, else how long to leave it to the owner before looking again (ms).
    */
-  readonly ownedElsewhere: (timer: DueTimer) => Promise<boolean>;
+  readonly ownedElsewhere: (timer: DueTimer) => Promise<number | false>;
   /** Fires the timer through the supervisor (activating a COLD agent); resolves when it ran. */
   readonly fire: (timer: DueTimer) => Promise<void>;
   readonly logger?: Logger;
@@ -23,8 +23,6 @@ export interface TimerSchedulerDeps {
   readonly retryMs?: number;
   /** Election retry period for standbys (default 1 s). */
   readonly lockPollMs?: number;
-  /** A timer left to its owner is looked at again after this (default 1 s). */
-  readonly recheckOwnedMs?: number;
 }
 
 /** The namespace-wide timer scheduler (one active, elected by a PostgreSQL advisory lock). */
@@ -56,7 +54,6 @@ export function startTimerScheduler(deps: TimerSchedulerDeps): TimerScheduler {
   const failures = new Map<string, { attempts: number; notBefore: number }>();
   /** Timers left to their owners, and when to look at them again. */
   const deferred = new Map<string, number>();
-  const recheckOwnedMs = deps.recheckOwnedMs ?? 1_000;
   const queue: DueTimer[] = [];
   const running = new Set<Promise<void>>();
   let active = false;
@@ -75,8 +72,9 @@ export function startTimerScheduler(deps: TimerSchedulerDeps): TimerScheduler {
       const key = keyOf(t);
       const p: Promise<void> = (async () => {
         try {
-          if (await deps.ownedElsewhere(t)) {
-            deferred.set(key, Date.now() + recheckOwnedMs);
+          const leaveMs = await deps.ownedElsewhere(t);
+          if (leaveMs !== false) {
+            deferred.set(key, Date.now() + leaveMs);
             if (deferred.size > 100_000) deferred.delete(deferred.keys().next().value as string);
             return;
           }
