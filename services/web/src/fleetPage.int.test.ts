@@ -136,7 +136,7 @@ describe('the fleet page in headless Chromium on up --demo', () => {
       await shot(page, 'projections');
 
       await page.goto(url);
-      await expect.poll(() => page.locator('#agents tbody tr').count(), { timeout: 15_000 }).toBe(5);
+      await expect.poll(() => page.locator('#agents tbody tr').count(), { timeout: 15_000 }).toBe(6);
       await expect.poll(() => page.locator('#live').textContent(), { timeout: 15_000 }).toBe('live');
       await expect.poll(async () => Number(await page.locator('#rate').textContent()), { timeout: 15_000 }).toBeGreaterThan(0);
       await shot(page, 'fleet'); // the one in the README (docs/fleet-view.png)
