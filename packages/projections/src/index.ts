@@ -32,6 +32,12 @@ export { rebuildProjection } from './rebuild/rebuildProjection.js';
 export { readCheckpoint } from './pg/checkpoints.js';
 export { shadowNameOf } from './pg/shadowTables.js';
 
+// Archive retention
+export { pruneArchive } from './retention/pruneArchive.js';
+export type { PruneOptions, PruneProgress, PruneReport } from './retention/pruneArchive.js';
+export { assertRetentionPolicy, parseRetentionDuration } from './retention/RetentionPolicy.js';
+export type { RetentionPolicy } from './retention/RetentionPolicy.js';
+
 // Built-in projections
 export { agentRegistryProjection } from './projections/agentRegistryProjection.js';
 export { agentStateProjection } from './projections/agentStateProjection.js';
