@@ -3,6 +3,8 @@ import { agentKvKey } from '../config/identifiers.js';
 import { compareVersions } from '../events/EventEnvelope.js';
 import type { KvStore, KvWatch } from '../kv/KvStore.js';
 import type { StateMetrics } from '../observability/coreMetrics.js';
+import { backoffMs } from '../util/backoffMs.js';
+import { sleep } from '../util/sleep.js';
 import { decodeKvStateEntry } from './kvStateEntry.js';
 import { LruCache } from './LruCache.js';
 import type { StateEntry } from './StateStore.js';
@@ -25,12 +27,15 @@ export interface ReadThroughCacheOptions {
   readonly metrics: StateMetrics;
   /** The KV write of a key this process still has in flight (read-your-writes without L1). */
   readonly pendingWrite: (kvKey: string) => Promise<void> | undefined;
+  /** Backoff between attempts to restart a watch that ended, ms: first and ceiling (default 100 and 5000). */
+  readonly watchRestartMs?: readonly [number, number];
 }
 
 /**
  * Reads L1 -> KV -> PostgreSQL, filling KV on the way (lazy hydration, `create`-only in spirit:
- * never over a newer value that raced in). L1 is an LRU with TTL kept current by a KV watch; when
- * the watch ends, L1 is cleared.
+ * never over a newer value that raced in). L1 is an LRU with TTL kept current by a KV watch. L1
+ * is used only while that watch runs: when it ends (error, server, or stopped), L1 is cleared and
+ * bypassed (reads go to KV) until the watch is restarted, which is retried with backoff.
  */
 export class ReadThroughCache {
   readonly #kv: KvStore;
@@ -40,6 +45,12 @@ export class ReadThroughCache {
   #watch: KvWatch | undefined;
   #watchLoop: Promise<void> | undefined;
   #closed = false;
+  /** Whether L1 may be read and filled: no watch was asked for, or the watch runs. */
+  #caching = true;
+  /** Incremented on each watch (re)start: a read that began before it must not fill L1. */
+  #generation = 0;
+  readonly #abort = new AbortController();
+  #restarts = 0;
 
   private constructor(kv: KvStore, repository: StateRepository, options: ReadThroughCacheOptions) {
     this.#kv = kv;
@@ -55,11 +66,23 @@ export class ReadThroughCache {
     return cache;
   }
 
+  /** Whether L1 is in use (false while a watch that ended is being restarted). */
+  get caching(): boolean {
+    return this.#caching;
+  }
+
+  /** How many times the KV watch was restarted after it ended. */
+  get watchRestarts(): number {
+    return this.#restarts;
+  }
+
   async #startWatch(): Promise<void> {
     const watch = await this.#kv.watch({ updatesOnly: true });
     this.#watch = watch;
+    this.#generation++;
+    this.#caching = true;
     const l1 = this.#l1;
-    this.#watchLoop = (async () => {
+    const loop = (async () => {
       // L1 invalidation: every KV change moves the cached entry forward (or drops it).
       for await (const e of watch) {
         const cached = l1.peek(e.key);
@@ -72,23 +95,47 @@ export class ReadThroughCache {
           l1.delete(e.key);
         }
       }
-    })().catch((e: unknown) => {
-      if (!this.#closed) this.#opts.logger.warn({ err: e }, 'KV watch ended; L1 cache disabled until restart');
-      l1.clear();
-    });
+    })().then(() => undefined, (e: unknown) => e);
+    this.#watchLoop = loop.then((e) => this.#watchEnded(e));
+  }
+
+  /**
+   * The watch ended (with an error, or its iterator just finished): without it L1 would serve
+   * stale values for up to its TTL, so L1 is cleared and bypassed until a new watch runs.
+   */
+  async #watchEnded(error: unknown): Promise<void> {
+    this.#caching = false;
+    this.#l1.clear();
+    if (this.#closed) return;
+    this.#opts.logger.warn({ err: error }, 'KV watch ended; L1 cache bypassed until the watch is restarted');
+    const [first, ceiling] = this.#opts.watchRestartMs ?? [100, 5000];
+    for (let attempt = 1; !this.#closed; attempt++) {
+      await sleep(backoffMs(attempt, { baseMs: first, maxMs: ceiling, jitter: 'equal' }), this.#abort.signal);
+      if (this.#closed) return;
+      try {
+        await this.#startWatch();
+        this.#restarts++;
+        this.#opts.logger.info({ attempts: attempt }, 'KV watch restarted; L1 cache in use again');
+        return;
+      } catch (e) {
+        this.#opts.logger.warn({ err: e, attempt }, 'could not restart the KV watch; L1 stays bypassed');
+      }
+    }
   }
 
   /** L1 -> KV -> PostgreSQL (hydrating KV on the way). Tombstones come back as entries. */
   async get(agentId: string, key: string): Promise<CachedValue | undefined> {
     const kvKey = agentKvKey(agentId, key);
-    const cached = this.#l1.get(kvKey);
+    const cached = this.#caching ? this.#l1.get(kvKey) : undefined;
     const { metrics } = this.#opts;
     if (cached) { metrics.reads.inc({ source: 'memory' }); return { ...cached, source: 'memory' }; }
+    const generation = this.#generation;
+    const fill = (value: CachedValue) => { if (this.#caching && generation === this.#generation) this.#l1.set(kvKey, value); };
     await this.#opts.pendingWrite(kvKey);
     const item = await this.#kv.get(kvKey);
     if (item) {
       const entry = decodeKvStateEntry(kvKey, item.value);
-      this.#l1.set(kvKey, { ...entry, source: 'kv' });
+      fill({ ...entry, source: 'kv' });
       metrics.reads.inc({ source: 'kv' });
       return { ...entry, source: 'kv' };
     }
@@ -97,13 +144,13 @@ export class ReadThroughCache {
     if (!row) return undefined;
     // Lazy hydration: never overwrite a newer value that raced into KV meanwhile.
     if (!row.tombstone) await writeKvForward(this.#kv, kvKey, row);
-    this.#l1.set(kvKey, { ...row, source: 'postgres' });
+    fill({ ...row, source: 'postgres' });
     return { ...row, source: 'postgres' };
   }
 
   /** Caches a value this process just wrote. */
   remember(kvKey: string, value: VersionedValue): void {
-    this.#l1.set(kvKey, { ...value, source: 'memory' });
+    if (this.#caching) this.#l1.set(kvKey, { ...value, source: 'memory' });
   }
 
   /** Drops a cached value (it changed elsewhere). */
@@ -114,6 +161,7 @@ export class ReadThroughCache {
   /** Stops the watch. */
   async close(): Promise<void> {
     this.#closed = true;
+    this.#abort.abort();
     await this.#watch?.stop();
     await this.#watchLoop;
   }

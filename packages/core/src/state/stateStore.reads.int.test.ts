@@ -3,7 +3,9 @@ import { startTestEnv } from '../testing/index.js';
 import { JetStreamKvStore } from '../kv/JetStreamKvStore.js';
 import { agentKvKey } from '../config/identifiers.js';
 import { MisterSmithError } from '../errors/MisterSmithError.js';
+import type { KvStore, KvWatch } from '../kv/KvStore.js';
 import { createStateStore } from './createStateStore.js';
+import { openStateStoreParts } from './openStateStoreParts.js';
 
 describe('state store: read path', () => {
   it('invalidates L1 across processes through the KV watch', async () => {
@@ -18,6 +20,40 @@ describe('state store: read path', () => {
     await expect.poll(() => b.read('x1', 'color'), { timeout: 5000 }).toBe('blue');
     await a.close();
     await b.close();
+  });
+
+  it('when its KV watch ends, L1 serves no stale value; the watch is restarted and keeps L1 current again', async () => {
+    await using env = await startTestEnv();
+    // The reader's parts, with a KV store that hands out its watches to the test (so it can end them).
+    const parts = await openStateStoreParts(env);
+    const watches: KvWatch[] = [];
+    const kv = new Proxy(parts.kv, {
+      get(target, prop) {
+        if (prop === 'watch') return async (...args: Parameters<KvStore['watch']>) => { const w = await target.watch(...args); watches.push(w); return w; };
+        const v: unknown = Reflect.get(target, prop, target);
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const reader = await createStateStore({ ...parts, kv });
+    const writer = await createStateStore({ nats: await env.connect(), pg: env.pg, topology: env.topology }, { watch: false });
+    try {
+      await writer.write('w1', 'color', 'red');
+      expect(await reader.read('w1', 'color')).toBe('red');
+      expect((await reader.readEntry('w1', 'color'))?.source).toBe('memory');
+      expect(watches).toHaveLength(1);
+      // The watch ends; a write lands that no watch reports to the reader.
+      await watches[0]!.stop();
+      await writer.write('w1', 'color', 'blue');
+      expect(await reader.read('w1', 'color')).toBe('blue');
+      // A new watch runs; L1 is filled and kept current by it again.
+      await expect.poll(() => watches.length, { timeout: 10_000 }).toBe(2);
+      await expect.poll(async () => (await reader.readEntry('w1', 'color'))?.source, { timeout: 10_000 }).toBe('memory');
+      await writer.write('w1', 'color', 'green');
+      await expect.poll(async () => { const e = await reader.readEntry('w1', 'color'); return `${String(e?.value)}/${e?.source}`; }, { timeout: 10_000 }).toBe('green/memory');
+    } finally {
+      await reader.close();
+      await writer.close();
+    }
   });
 
   it('with kvWrite background, the writer still reads its own writes without L1, and KV catches up', async () => {
