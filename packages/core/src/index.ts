@@ -23,6 +23,8 @@ export type { Event, EventEnvelope, RecordedEvent, StreamPosition } from './even
 export { createEvent, newId } from './events/createEvent.js';
 export type { CreateEventInput } from './events/createEvent.js';
 export { decodeEvent, encodeEvent, validateEnvelope } from './events/eventCodec.js';
+export { latestSchemaVersion, registerUpcaster, upcastEvent } from './events/upcasters.js';
+export type { Upcaster } from './events/upcasters.js';
 
 export type { AppendOptions, AppendResult, EventLog, EventSubscription, LogItem, ReadOptions, StartAt } from './eventlog/EventLog.js';
 export { JetStreamEventLog } from './eventlog/JetStreamEventLog.js';

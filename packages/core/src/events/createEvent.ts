@@ -1,6 +1,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import { assertAgentId, assertSubject } from '../config/identifiers.js';
-import { CURRENT_SCHEMA_VERSION, type EventEnvelope } from './EventEnvelope.js';
+import type { EventEnvelope } from './EventEnvelope.js';
+import { latestSchemaVersion } from './upcasters.js';
 
 /** Fields a caller may set when creating an event; id, time and schema version are filled in. */
 export interface CreateEventInput<TType extends string, TData> {
@@ -13,6 +14,8 @@ export interface CreateEventInput<TType extends string, TData> {
   readonly causationId?: string;
   readonly correlationId?: string;
   readonly traceparent?: string;
+  /** Default: the type's latest schema version (see `registerUpcaster`). */
+  readonly schemaVersion?: number;
 }
 
 /**
@@ -30,7 +33,7 @@ export function createEvent<TType extends string, TData>(input: CreateEventInput
     subject: input.subject,
     ...(input.agentId !== undefined ? { agentId: input.agentId } : {}),
     time: (input.time ?? new Date()).toISOString(),
-    schemaVersion: CURRENT_SCHEMA_VERSION,
+    schemaVersion: input.schemaVersion ?? latestSchemaVersion(input.type),
     ...(input.causationId !== undefined ? { causationId: input.causationId } : {}),
     ...(input.correlationId !== undefined ? { correlationId: input.correlationId } : {}),
     ...(input.traceparent !== undefined ? { traceparent: input.traceparent } : {}),

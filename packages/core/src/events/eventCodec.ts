@@ -1,5 +1,6 @@
 import { msError } from '../errors/MisterSmithError.js';
-import { CURRENT_SCHEMA_VERSION, type EventEnvelope } from './EventEnvelope.js';
+import type { EventEnvelope } from './EventEnvelope.js';
+import { upcastEvent } from './upcasters.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -26,7 +27,7 @@ export function decodeEvent(bytes: Uint8Array): EventEnvelope {
   return validateEnvelope(raw);
 }
 
-/** Validates an already-parsed envelope. */
+/** Validates an already-parsed envelope and upcasts it to its type's latest schema version. */
 export function validateEnvelope(raw: unknown): EventEnvelope {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw malformed('event is not a JSON object');
   const o = raw as Record<string, unknown>;
@@ -35,15 +36,13 @@ export function validateEnvelope(raw: unknown): EventEnvelope {
   if (typeof o.subject !== 'string' || o.subject.length === 0) throw malformed('event subject must be a non-empty string');
   if (typeof o.time !== 'string' || Number.isNaN(Date.parse(o.time))) throw malformed('event time must be an ISO-8601 string');
   if (typeof o.schemaVersion !== 'number' || !Number.isInteger(o.schemaVersion) || o.schemaVersion < 1) throw malformed('schemaVersion must be a positive integer');
-  if (o.schemaVersion > CURRENT_SCHEMA_VERSION) {
-    throw msError('UNSUPPORTED_SCHEMA', `event ${o.id} has schema version ${o.schemaVersion}; this build reads up to ${CURRENT_SCHEMA_VERSION}`, { details: { id: o.id, schemaVersion: o.schemaVersion } });
-  }
   for (const f of ['agentId', 'causationId', 'correlationId'] as const) {
     if (o[f] !== undefined && typeof o[f] !== 'string') throw malformed(`${f} must be a string`);
   }
   if (o.traceparent !== undefined && (typeof o.traceparent !== 'string' || !TRACEPARENT.test(o.traceparent))) throw malformed('traceparent must be W3C trace context');
   if (!('data' in o)) throw malformed('event has no data');
-  return o as unknown as EventEnvelope;
+  // Old versions are brought up to date by the registered upcasters; a newer one is UNSUPPORTED_SCHEMA.
+  return upcastEvent(o as unknown as EventEnvelope);
 }
 
 function malformed(reason: string) {
