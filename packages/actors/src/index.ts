@@ -67,7 +67,7 @@ export type { HeldLease, LeaseLossReason, LeaseManager, LeaseOwner } from './lea
 // Supervisor
 export { createSupervisor } from './supervisor/createSupervisor.js';
 export type {
-  AgentListing, AgentView, ForkResult, SpawnResult, Supervisor, SupervisorCommandOptions, SupervisorObserver, SupervisorOptions,
+  AgentListing, AgentView, ForkResult, RestoreResult, SpawnResult, Supervisor, SupervisorCommandOptions, SupervisorObserver, SupervisorOptions,
 } from './supervisor/Supervisor.js';
 export { createStoreEffects } from './supervisor/createStoreEffects.js';
 export type { StoreEffects, StoreEffectsDeps } from './supervisor/createStoreEffects.js';

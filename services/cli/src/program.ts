@@ -136,6 +136,13 @@ export function createProgram(io: CliIo = {}, status: { exitCode: number } = { e
       const { agentsGet } = await import('./commands/agentsGet.js');
       await agentsGet(id, key, opts);
     }));
+  leaf(agents.command('restore').description("return one agent's state to an earlier revision or time (recorded as events; history stays whole)")
+    .argument('<id>', 'agent id').requiredOption('--to <revision|time>', 'a revision (stream sequence, see "agents history") or an ISO-8601 time')
+    .option('--command-id <id>', 'idempotency key: a retry with the same id changes nothing'), 'mister-smith agents restore c1 --to 42\nmister-smith agents restore c1 --to 2026-05-01T12:00:00Z')
+    .action(lazy(async (id: string, opts: { to: string; commandId?: string; json?: boolean }) => {
+      const { agentsRestore } = await import('./commands/agentsRestore.js');
+      await agentsRestore(id, opts.to, opts);
+    }));
   leaf(agents.command('set').description('write one key of an agent through the state plane')
     .argument('<id>', 'agent id').argument('<key>', 'state key').argument('[json]', 'the value, as JSON (or --file)', jsonValue)
     .option('--file <path>', 'read the JSON value from a file, or from stdin with -')

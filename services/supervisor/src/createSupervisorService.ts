@@ -35,7 +35,7 @@ const KNOWN_OPS: ReadonlySet<string> = new Set(API_OPERATIONS);
  * (ops `spawn {type, id?}`, `command {agentId, command, payload, commandId?}`, `set {agentId, key, value, commandId?}`, `get {agentId, key?}`,
  * `stop {agentId}`, `list {state?, limit?}`, and the agent runtime's `timers {agentId}`,
  * `setTimer {agentId, spec}`, `cancelTimer {agentId, timerId}`, `resume {agentId, requestId, value}`,
- * `waiting {agentId?, limit?}`, `getAt {agentId, at}`, `fork {agentId, at, to}`), answering `{ ok: true, result }` or
+ * `waiting {agentId?, limit?}`, `getAt {agentId, at}`, `fork {agentId, at, to}`, `restoreTo {agentId, at, commandId?}`), answering `{ ok: true, result }` or
  * `{ ok: false, error: { code, message } }`. Bad requests get typed errors; none stops the service.
  *
  * @example
@@ -78,6 +78,7 @@ export async function createSupervisorService(options: SupervisorServiceOptions)
       case 'resume': return sup.resume(req.agentId, req.requestId, req.value);
       case 'getAt': return sup.getAt(req.agentId, req.at);
       case 'fork': return sup.fork(req.agentId, req.at, req.to);
+      case 'restoreTo': return sup.restoreTo(req.agentId, req.at, req.commandId !== undefined ? { commandId: req.commandId } : {});
       case 'waiting': return sup.waiting({ ...(req.agentId ? { agentId: req.agentId } : {}), ...(req.limit ? { limit: req.limit } : {}) });
     }
   }

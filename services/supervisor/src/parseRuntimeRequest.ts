@@ -2,7 +2,7 @@ import type { TimerSpec } from '@mister-smith/actors';
 import { assertAgentId, msError } from '@mister-smith/core';
 
 /** The agent-runtime operations of the supervisor API (timers, waits). */
-export const RUNTIME_OPERATIONS = ['timers', 'setTimer', 'cancelTimer', 'resume', 'waiting', 'getAt', 'fork'] as const;
+export const RUNTIME_OPERATIONS = ['timers', 'setTimer', 'cancelTimer', 'resume', 'waiting', 'getAt', 'fork', 'restoreTo'] as const;
 
 /** A validated agent-runtime request. */
 export type RuntimeApiRequest =
@@ -12,7 +12,8 @@ export type RuntimeApiRequest =
   | { readonly op: 'resume'; readonly agentId: string; readonly requestId: string; readonly value: unknown }
   | { readonly op: 'waiting'; readonly agentId?: string; readonly limit?: number }
   | { readonly op: 'getAt'; readonly agentId: string; readonly at: string }
-  | { readonly op: 'fork'; readonly agentId: string; readonly at: string; readonly to: string };
+  | { readonly op: 'fork'; readonly agentId: string; readonly at: string; readonly to: string }
+  | { readonly op: 'restoreTo'; readonly agentId: string; readonly at: string; readonly commandId?: string };
 
 function str(o: Record<string, unknown>, field: string, example: string): string {
   const v = o[field];
@@ -52,6 +53,8 @@ export function parseRuntimeRequest(op: string, o: Record<string, unknown>): Run
       return { op: 'getAt', agentId: assertAgentId(o.agentId), at: atOf(o) };
     case 'fork':
       return { op: 'fork', agentId: assertAgentId(o.agentId), at: atOf(o), to: assertAgentId(o.to) };
+    case 'restoreTo':
+      return { op: 'restoreTo', agentId: assertAgentId(o.agentId), at: atOf(o), ...(o.commandId !== undefined ? { commandId: str(o, 'commandId', '"commandId": a string') } : {}) };
     default:
       throw msError('INVALID_ARGUMENT', `unknown operation ${JSON.stringify(op)}`, { details: { op } });
   }

@@ -71,6 +71,15 @@ export interface ForkResult {
   readonly complete: boolean;
 }
 
+/** What `restoreTo` returns. */
+export interface RestoreResult {
+  readonly agentId: string;
+  /** The revision the state was taken from (the last event at or before `at`) and the point asked for. */
+  readonly restoredTo: { readonly revision: number; readonly at: string };
+  readonly state: Readonly<Record<string, unknown>>;
+  readonly complete: boolean;
+}
+
 /** What `spawn` returns. */
 export interface SpawnResult {
   readonly agentId: string;
@@ -159,6 +168,12 @@ export interface Supervisor extends AsyncDisposable {
    * operators use instead of writing the state plane beside a live owner.
    */
   setKey(agentId: string, key: string, value: unknown, options?: SupervisorCommandOptions): Promise<CommandReply>;
+  /**
+   * Point-in-time restore: returns the agent's state to what it was at `at` (a revision or a time),
+   * through its owner, as state events (history stays whole; replays reproduce it). Keys added
+   * since are deleted. `commandId` makes a retry a no-op (generated when omitted).
+   */
+  restoreTo(agentId: string, at: string | number, options?: { readonly commandId?: string }): Promise<RestoreResult>;
   /** The agent's state (or one key) without activating it. */
   get(agentId: string, key?: string): Promise<AgentView>;
   /** Flushes and expires the agent wherever it is ACTIVE. */

@@ -22,7 +22,7 @@ import { createTransitionPublisher } from './createTransitionPublisher.js';
 import { lastStateEvent } from './lastStateEvent.js';
 import { isUnreachable, ownerSubject, type OwnerRequest } from './ownerRpc.js';
 import { startHeartbeats } from './startHeartbeats.js';
-import type { AgentListing, AgentView, ForkResult, SpawnResult, Supervisor, SupervisorCommandOptions, SupervisorOptions } from './Supervisor.js';
+import type { AgentListing, AgentView, ForkResult, RestoreResult, SpawnResult, Supervisor, SupervisorCommandOptions, SupervisorOptions } from './Supervisor.js';
 
 const MAX_ROUTES = 4;
 const STATES: ReadonlySet<string> = new Set(LIFECYCLE_STATES);
@@ -362,6 +362,14 @@ export async function createSupervisor(options: SupervisorOptions): Promise<Supe
         return { agentId: newAgentId, agentType: type.name, forkedFrom, state: past.state, complete: past.complete } satisfies ForkResult;
       },
       setKey: (agentId, key, value, opts = {}) => { ensureRunning(); return command(agentId, SYSTEM_COMMANDS.setKey, { key: assertStateKey(key), value }, opts, false); },
+      async restoreTo(agentId, at, opts = {}) {
+        ensureRunning();
+        const type = await typeOf(assertAgentId(agentId));
+        const past = await readAgentAt({ log, pg }, agentId, at, type.initialState);
+        const restoredTo = { revision: past.revision, at: past.at };
+        await command(agentId, SYSTEM_COMMANDS.restore, { state: past.state, from: { agentId, ...restoredTo } }, { commandId: opts.commandId ?? `restore:${agentId}:${past.revision}:${newId()}` }, false);
+        return { agentId, restoredTo, state: past.state, complete: past.complete } satisfies RestoreResult;
+      },
       async get(agentId, key) {
         ensureRunning();
         assertAgentId(agentId);
