@@ -13,7 +13,7 @@ import type { KvStateWriter } from './KvStateWriter.js';
 import type { ReadThroughCache } from './ReadThroughCache.js';
 import { reconcileWrite, storedFormOf, type Reconciled } from './reconcileWrite.js';
 import type { RecoveredEntry } from './recoverFromStream.js';
-import { stateChanged } from './stateEvents.js';
+import { asStateChanged, stateChanged, stateSubject } from './stateEvents.js';
 import type { ConflictNotice, Durability, WriteOptions, WriteResult } from './StateStore.js';
 import type { VersionedValue } from './VersionedValue.js';
 import type { WriteBehind } from './WriteBehind.js';
@@ -65,7 +65,7 @@ export async function commitStateWrite(path: WritePath, req: WriteRequest): Prom
   const fenced = opts.expectedLastSeq !== undefined;
   if (fenced && opts.expectedLastSeq! > view.seq) await path.catchUp(agentId, view);
   let cur: VersionedValue | undefined = view.entries.get(key);
-  const base = cur && opts.base && compareVersions(cur, opts.base) > 0 ? await baseAt(path.kv, kvKey, opts.base, strategy, ctx) : undefined;
+  const base = cur && opts.base && compareVersions(cur, opts.base) > 0 ? await baseAt(path, agentId, key, opts.base, strategy, ctx) : undefined;
   const incoming = op === 'delete' ? { op } as const : { op, input } as const;
   let r: Reconciled = reconcileWrite({ strategy, ctx, current: cur, base, incoming });
   let next = r.next;
@@ -129,14 +129,35 @@ export async function commitStateWrite(path: WritePath, req: WriteRequest): Prom
   }
 }
 
-/** The stored form of the version a command was based on, from KV history (undefined when gone). */
-async function baseAt(kv: KvStore, kvKey: string, base: StreamPosition, strategy: ConflictStrategy, ctx: WriteContext): Promise<StoredValue | undefined> {
-  for (const h of (await kv.history(kvKey)).reverse()) {
+/**
+ * The stored form of the version a command was based on: from the key's KV history (5 revisions),
+ * else from the event at that position in the stream. A base found in neither (older than both,
+ * another stream incarnation, or not a version of this key) is BASE_UNAVAILABLE: merging against a
+ * guess, or overwriting as if there were no base, would silently drop the writes made since.
+ */
+async function baseAt(path: WritePath, agentId: string, key: string, base: StreamPosition, strategy: ConflictStrategy, ctx: WriteContext): Promise<StoredValue | undefined> {
+  const kvKey = agentKvKey(agentId, key);
+  for (const h of (await path.kv.history(kvKey)).reverse()) {
     if (h.operation !== 'PUT') continue;
     try {
       const e = decodeKvStateEntry(kvKey, h.value);
       if (e.epoch === base.epoch && e.seq === base.seq) return storedFormOf(strategy, e, ctx);
     } catch { /* an unreadable old revision cannot be the base */ }
   }
-  return undefined;
+  if (base.epoch === await path.log.epoch() && Number.isSafeInteger(base.seq) && base.seq > 0) {
+    for await (const item of path.log.read({ filter: stateSubject(agentId), from: { seq: base.seq }, toSeq: base.seq })) {
+      if (item.kind !== 'event' || item.record.seq !== base.seq) continue;
+      try {
+        const e = asStateChanged(item.record.event);
+        if (e.agentId === agentId && e.data.key === key && e.data.op === 'put') {
+          return storedFormOf(strategy, { epoch: base.epoch, seq: base.seq, strategy: e.data.strategy, value: e.data.value, stored: e.data.stored }, ctx);
+        }
+      } catch (err) {
+        if (!MisterSmithError.is(err, 'MALFORMED_EVENT')) throw err;
+      }
+    }
+  }
+  throw msError('BASE_UNAVAILABLE', `the base version (epoch ${base.epoch}, seq ${base.seq}) of ${agentId}/${key} is neither in the key's KV history nor a write of this key in the stream: read the key again and retry with its current version`, {
+    details: { agentId, key, base: { epoch: base.epoch, seq: base.seq } },
+  });
 }
