@@ -33,7 +33,7 @@ export type { DemoFleet, DemoFleetOptions, DemoStats } from './runtime/startDemo
 export { runStack } from './runtime/runStack.js';
 export type { RunStackOptions } from './runtime/runStack.js';
 export { createStatusSampler, formatStatus } from './runtime/sampleStatus.js';
-export type { StatusSample, StatusSampler } from './runtime/sampleStatus.js';
+export type { DemoFigures, StatusSample, StatusSampler } from './runtime/sampleStatus.js';
 
 // Commands
 export { up } from './commands/up.js';

@@ -22,8 +22,10 @@ describe('argument parsers', () => {
 
 describe('status and progress lines', () => {
   it('render the figures a person watches', () => {
-    const status = formatStatus({ type: 'status', uptimeSeconds: 12, agents: { COLD: 0, HYDRATING: 1, ACTIVE: 5, FLUSHING: 0, EXPIRED: 2 }, eventsPerSecond: 6.9, dirtyKeys: 7, projectionLag: 0, projectionsFailed: [], outboxDepth: 0, extra: { tasks: 5, done: 4, failed: 1 } });
-    expect(status).toBe('up 12s | agents 1 HYDRATING, 5 ACTIVE, 2 EXPIRED | 6.9 ev/s | flush lag 7 keys | projection lag 0 | outbox 0 | tasks 5 done 4 failed 1');
+    const base = { type: 'status', uptimeSeconds: 12, agents: { COLD: 0, HYDRATING: 1, ACTIVE: 5, FLUSHING: 0, EXPIRED: 2 }, eventsPerSecond: 6.9, dirtyKeys: 7, projectionLag: 0, projectionsFailed: [], outboxDepth: 0, tasks: { dispatched: 11, completed: 9, failed: 2 } } as const;
+    expect(formatStatus(base)).toBe('up 12s | agents 1 HYDRATING, 5 ACTIVE, 2 EXPIRED | events 6.9/s | flush lag 7 keys | projection lag 0 | outbox 0 | tasks 11: 9 done, 2 failed');
+    expect(formatStatus({ ...base, demo: { commands: 98, passivations: 3, reactivations: 2, failuresOnPurpose: 2 } }))
+      .toBe('up 12s | agents 1 HYDRATING, 5 ACTIVE, 2 EXPIRED | events 6.9/s | flush lag 7 keys | projection lag 0 | outbox 0 | tasks 11: 9 done, 2 failed (2 on purpose) | demo: 98 commands, 3 passivated, 2 re-activated');
     const p = { label: 'agent-state', phase: 'stream', done: 500, total: 1000, rate: 250, etaMs: 2000 };
     expect(formatProgressBar(p, 10)).toBe('agent-state [#####-----]  50%  500/1000  250 ev/s  ETA 2s  (stream)');
     expect(formatProgressLine(p)).toBe('agent-state: stream 500/1000 (50%) 250 ev/s eta 2s');

@@ -17,8 +17,8 @@ describe('mister-smith up and the roles (built CLI as a child process)', () => {
     const metricsLine = await up.waitForLine(/^metrics: http:\/\/\S+\/metrics/, 60_000);
     const base = /^metrics: (http:\/\/\S+)\/metrics/.exec(metricsLine)![1]!;
     // A status line once tasks have gone all the way through: inserted, published, run by an agent, completed.
-    const status = await up.waitForLine(/^status: up \d+s \| agents 6 ACTIVE.* ev\/s \| flush lag \d+ keys \| projection lag \d+ \| outbox \d+ \| tasks \d+ done [1-9]/, 60_000);
-    expect(status).toMatch(/failed \d+ \| demo commands \d+$/);
+    const status = await up.waitForLine(/^status: up \d+s \| agents 6 ACTIVE.* \| events [\d.]+\/s \| flush lag \d+ keys \| projection lag \d+ \| outbox \d+ \| tasks \d+: [1-9]\d* done, \d+ failed/, 60_000);
+    expect(status).toMatch(/ \| demo: \d+ commands, \d+ passivated, \d+ re-activated$/);
 
     const [metrics, health, agent, spawned] = await Promise.all([
       fetch(`${base}/metrics`).then((r) => r.text()),
@@ -39,6 +39,14 @@ describe('mister-smith up and the roles (built CLI as a child process)', () => {
     const [stopped, projections] = await Promise.all([runCli(['agents', 'stop', 'cli-1', '--json'], e), runCli(['projections', 'status', '--json'], e)]);
     expect(stopped.json()).toEqual({ agentId: 'cli-1', lifecycle: 'EXPIRED' });
     expect(projections.json<{ name: string; source: string; state: string; active: boolean }[]>().find((p) => p.name === 'agent-state')).toMatchObject({ source: 'projector', state: 'running', active: true });
+    // The demo's failures made on purpose and its passivations show on the status line (not as
+    // warnings), and doctor calls a healthy demo healthy: its dead letters are a warning, not a problem.
+    await up.waitForLine(/ failed \([1-9]\d* on purpose\) \| demo: \d+ commands, [1-9]\d* passivated, [1-9]\d* re-activated$/, 90_000);
+    const doctor = await runCli(['doctor'], e);
+    expect(doctor.code).toBe(0);
+    expect(doctor.stdout).toMatch(/^WARN dead letters: [1-9]\d* recorded$/m);
+    expect(doctor.lines.at(-1)).toMatch(/^no problems; [1-9]\d* warnings? \(WARN: worth a look, nothing is broken\)$/);
+    expect(up.stderr()).not.toMatch(/task (failed|dead-lettered)/);
     const [listed, rebuilt] = await Promise.all([runCli(['agents', 'list', '--json'], e), runCli(['projections', 'rebuild', 'agent-registry'], e)]);
     const agents = listed.json<{ agentId: string; lifecycle: string }[]>();
     expect(agents.map((a) => a.agentId).sort()).toEqual(['cli-1', 'cli-2', 'demo-assistant', 'demo-counter-1', 'demo-counter-2', 'demo-counter-3', 'demo-notes-1', 'demo-notes-2']);
@@ -80,7 +88,7 @@ describe('mister-smith up and the roles (built CLI as a child process)', () => {
     expect(stack.natsUrl).toMatch(/^nats:\/\/127\.0\.0\.1:\d+$/);
     const children = [stack.natsPid!, stack.postgresPid!];
     expect(children.every(alive)).toBe(true);
-    await up.waitForLine(/^status: .*tasks \d+ done [1-9]/, 60_000);
+    await up.waitForLine(/^status: .*tasks \d+: [1-9]\d* done/, 60_000);
 
     // No URLs in the environment: the commands use the running stack's servers.
     const [agent, streams, second] = await Promise.all([
@@ -124,10 +132,10 @@ describe('mister-smith up and the roles (built CLI as a child process)', () => {
 
     expect(p.code).toBe(0);
     expect(p.stdout).toMatch(/^projector: running projector/m);
-    expect(p.stdout).toMatch(/^status: up \d+s \| [\d.]+ ev\/s \| projection lag \d+$/m);
+    expect(p.stdout).toMatch(/^status: up \d+s \| events [\d.]+\/s \| projection lag \d+$/m);
     expect(p.lines.at(-1)).toBe('projector: stopped');
     expect(s.code).toBe(0);
-    expect(s.stdout).toMatch(/^status: up \d+s \| agents 0 ACTIVE \| [\d.]+ ev\/s \| flush lag 0 keys \| tasks 0 done 0 failed 0$/m);
+    expect(s.stdout).toMatch(/^status: up \d+s \| agents 0 ACTIVE \| events [\d.]+\/s \| flush lag 0 keys \| tasks 0: 0 done, 0 failed$/m);
     expect(b.code).toBe(0);
     const lines = b.jsonLines<{ type: string; message?: string; outboxDepth?: number }>();
     expect(lines.every((l) => l.type === 'info' || l.type === 'status')).toBe(true);

@@ -8,6 +8,8 @@ export interface StreamState {
   readonly lastSeq: number;
   readonly messages: number;
   readonly maxAgeMs: number;
+  /** Memory storage: a nats-server restart starts the stream afresh (a new epoch), by design. */
+  readonly memory: boolean;
 }
 
 /** Reads a stream's epoch and bounds (uncached, so a recreated stream is noticed). */
@@ -20,6 +22,7 @@ export async function streamState(nats: NatsHandle, stream: string): Promise<Str
       lastSeq: info.state.last_seq,
       messages: info.state.messages,
       maxAgeMs: Math.round(info.config.max_age / 1e6),
+      memory: String(info.config.storage) === 'memory',
     };
   } catch (e) {
     if (jsApiCode(e) === JsCodes.streamNotFound) {

@@ -363,8 +363,10 @@ export class ProjectionRunner implements AsyncDisposable {
         let cp: Checkpoint = await ensureCheckpoint(conn, this.name, this.#streamName, st.epoch);
         cp = { epoch: cp.epoch, seq: cp.seq };
         if (cp.epoch !== st.epoch) {
-          this.#logger.warn({ projection: this.name, stream: this.#streamName, oldEpoch: cp.epoch, newEpoch: st.epoch, checkpoint: cp.seq },
-            `stream ${this.#streamName} was recreated; ${this.name} restarts from the new stream's first sequence (rows keep their versions; newer epochs win)`);
+          const fields = { projection: this.name, stream: this.#streamName, oldEpoch: cp.epoch, newEpoch: st.epoch, checkpoint: cp.seq };
+          // A memory stream (AGENT_MESSAGES) is new after every nats-server restart: expected, not a warning.
+          if (st.memory) this.#logger.info(fields, `stream ${this.#streamName} keeps its messages in memory and is new since the nats-server restarted; ${this.name} starts from its first sequence`);
+          else this.#logger.warn(fields, `stream ${this.#streamName} was recreated; ${this.name} restarts from the new stream's first sequence (rows keep their versions; newer epochs win)`);
           const next = { epoch: st.epoch, seq: 0 };
           if (!(await advanceCheckpoint(conn, this.name, cp, next))) continue;
           cp = next;

@@ -39,7 +39,11 @@ export interface RunStackOptions {
 export async function runStack(name: string, options: RunStackOptions, output: Output): Promise<void> {
   const config = loadConfig(options.env ?? process.env);
   const metricsPort = options.metricsPort ?? config.metricsPort;
-  const logger = createCliLogger(`mister-smith-${name}`, { service: true, output });
+  // The demo's failures made on purpose are summed up on the status line, not logged as warnings.
+  const onPurpose = new Set<string>();
+  const quiet = (f: Readonly<Record<string, unknown>>) => onPurpose.size > 0
+    && ((typeof f.taskId === 'string' && onPurpose.has(f.taskId)) || (typeof f.subject === 'string' && onPurpose.has(f.subject.slice(f.subject.lastIndexOf('.') + 1))));
+  const logger = createCliLogger(`mister-smith-${name}`, { service: true, output, quiet });
   const say = (message: string) => output.record({ type: 'info', message }, message);
   // Checked before anything starts: an exposed page without a token is refused (INVALID_CONFIG).
   const env = options.env ?? process.env;
@@ -97,10 +101,13 @@ export async function runStack(name: string, options: RunStackOptions, output: O
     }
     if (options.demo) {
       if (!roles.supervisor) throw msError('INVALID_ARGUMENT', '--demo needs the supervisor role');
-      demo = await startDemoFleet({ supervisor: roles.supervisor, pg: stack.pg, logger, say });
+      demo = await startDemoFleet({ supervisor: roles.supervisor, pg: stack.pg, logger, say, onPurpose });
     }
     const d = demo;
-    const sampler = createStatusSampler(stack.nats, stack.topology, roles, d && (() => ({ 'demo commands': d.stats().commands })));
+    const sampler = createStatusSampler(stack.nats, stack.topology, roles, d && (async () => {
+      const x = await d.figures();
+      return { commands: x.commands, passivations: x.passivations, reactivations: x.reactivations, failuresOnPurpose: x.failuresOnPurpose };
+    }));
     status = startStatusLoop(sampler, output, logger, options.statusInterval ?? 5);
     say(`${name}: ready; press Ctrl-C to stop${options.duration !== undefined ? ` (stops by itself after ${options.duration} s)` : ''}`);
     const why = await shutdown.reason;

@@ -18,8 +18,18 @@ export interface StatusSample {
   readonly outboxDepth?: number;
   /** Tasks this process dispatched, completed and failed (when the supervisor's task worker runs here). */
   readonly tasks?: { readonly dispatched: number; readonly completed: number; readonly failed: number };
-  /** Extra figures (the demo's task counts). */
-  readonly extra?: Readonly<Record<string, number>>;
+  /** What the demo fleet did (`up --demo`). */
+  readonly demo?: DemoFigures;
+}
+
+/** The demo fleet's figures on the status line. */
+export interface DemoFigures {
+  readonly commands: number;
+  /** Agents the demo passivated (ACTIVE -> EXPIRED) and that its next command re-activated (EXPIRED -> ACTIVE). */
+  readonly passivations: number;
+  readonly reactivations: number;
+  /** Demo tasks made to fail on purpose that have ended `failed`: expected, not a problem. */
+  readonly failuresOnPurpose: number;
 }
 
 /** Takes status samples; the events rate is measured between consecutive samples. */
@@ -28,7 +38,7 @@ export interface StatusSampler {
 }
 
 /** Creates a sampler over the roles running in this process. */
-export function createStatusSampler(nats: NatsHandle, topology: Topology, roles: RunningRoles, extra?: () => Record<string, number>): StatusSampler {
+export function createStatusSampler(nats: NatsHandle, topology: Topology, roles: RunningRoles, demo?: () => Promise<DemoFigures>): StatusSampler {
   const started = Date.now();
   let last: { at: number; total: number } | undefined;
   const streamsTotal = async () => {
@@ -46,7 +56,7 @@ export function createStatusSampler(nats: NatsHandle, topology: Topology, roles:
       const statuses = roles.projections ? await roles.projections.status() : undefined;
       const b = roles.bridge?.status();
       const t = roles.taskWorker?.stats();
-      const x = extra?.();
+      const x = await demo?.();
       return {
         type: 'status',
         uptimeSeconds: Math.round((now - started) / 1000),
@@ -58,24 +68,33 @@ export function createStatusSampler(nats: NatsHandle, topology: Topology, roles:
         } : {}),
         ...(b ? { outboxDepth: b.depth } : {}),
         ...(t ? { tasks: { dispatched: t.dispatched, completed: t.completed, failed: t.failed } } : {}),
-        ...(x ? { extra: x } : {}),
+        ...(x ? { demo: x } : {}),
       };
     },
   };
 }
 
-/** Renders a sample as one line: `up 12s | agents 5 ACTIVE, 1 FLUSHING | 6.9 ev/s | flush lag 7 keys | projection lag 0 | outbox 0 | tasks 5 done 4 failed 1`. */
+/**
+ * Renders a sample as one line, each figure named:
+ * `up 12s | agents 5 ACTIVE, 1 FLUSHING | events 6.9/s | flush lag 7 keys | projection lag 0 | outbox 0 | tasks 11: 9 done, 2 failed (2 on purpose) | demo: 98 commands, 2 passivated, 2 re-activated`.
+ */
 export function formatStatus(s: StatusSample): string {
   const parts: string[] = [`up ${s.uptimeSeconds}s`];
   if (s.agents) {
     const shown = LIFECYCLE_STATES.filter((st) => st === 'ACTIVE' || (s.agents![st] ?? 0) > 0);
     parts.push(`agents ${shown.map((st) => `${s.agents![st] ?? 0} ${st}`).join(', ')}`);
   }
-  parts.push(`${s.eventsPerSecond} ev/s`);
+  parts.push(`events ${s.eventsPerSecond}/s`);
   if (s.dirtyKeys !== undefined) parts.push(`flush lag ${s.dirtyKeys} keys`);
   if (s.projectionLag !== undefined) parts.push(`projection lag ${s.projectionLag}${s.projectionsFailed?.length ? ` (FAILED: ${s.projectionsFailed.join(', ')})` : ''}`);
   if (s.outboxDepth !== undefined) parts.push(`outbox ${s.outboxDepth}`);
-  if (s.tasks) parts.push(`tasks ${s.tasks.dispatched} done ${s.tasks.completed} failed ${s.tasks.failed}`);
-  if (s.extra) parts.push(Object.entries(s.extra).map(([k, v]) => `${k} ${v}`).join(' '));
+  if (s.tasks) {
+    const onPurpose = s.demo && s.demo.failuresOnPurpose > 0 ? ` (${s.demo.failuresOnPurpose} on purpose)` : '';
+    parts.push(`tasks ${s.tasks.dispatched}: ${s.tasks.completed} done, ${s.tasks.failed} failed${onPurpose}`);
+  }
+  if (s.demo) {
+    const d = s.demo;
+    parts.push(`demo: ${d.commands} commands, ${d.passivations} passivated, ${d.reactivations} re-activated`);
+  }
   return parts.join(' | ');
 }

