@@ -37,6 +37,8 @@ export { pruneArchive } from './retention/pruneArchive.js';
 export type { PruneOptions, PruneProgress, PruneReport } from './retention/pruneArchive.js';
 export { assertRetentionPolicy, parseRetentionDuration } from './retention/RetentionPolicy.js';
 export type { RetentionPolicy } from './retention/RetentionPolicy.js';
+export { createRetentionJob, retentionFromEnv } from './retention/createRetentionJob.js';
+export type { RetentionJob, RetentionJobOptions } from './retention/createRetentionJob.js';
 
 // Built-in projections
 export { agentRegistryProjection } from './projections/agentRegistryProjection.js';

@@ -1,13 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { createDatabase, MisterSmithError, msError, type DatabaseHandle, type NatsHandle, type Stack, type Topology } from '@mister-smith/core';
 import {
-  builtinProjections, createProjectionHost,
+  archiveProjectionName, builtinProjections, createProjectionHost, createRetentionJob, retentionFromEnv,
+  type RetentionJob, type RetentionPolicy,
   type Projection, type ProjectionHost, type ProjectionStatus, type RebuildOptions, type RebuildReport, type RunnerOptions,
 } from '@mister-smith/projections';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
+import { createHeadroomMonitor } from './createHeadroomMonitor.js';
 import { createProjectorMetrics } from './projectorMetrics.js';
+import type { Headroom } from './retentionHeadroom.js';
 import type { ProjectorErrorBody, ProjectorReply, ProjectorRequest, ProjectorStatusResult } from './ProjectorProtocol.js';
 import { PROJECTOR_VERBS, projectorSubject, type ProjectorVerb } from './projectorSubjects.js';
 
@@ -33,6 +36,13 @@ export interface ProjectorOptions {
   readonly runner?: RunnerOptions;
   /** Names this instance in replies and logs (default: random). */
   readonly instanceId?: string;
+  /**
+   * Archive retention, run by the instance that holds the `archive.agent-state` lock (default: from
+   * `MISTER_SMITH_ARCHIVE_KEEP_FOR` / `_KEEP_LAST` / `_PRUNE_INTERVAL`; unset, retention is off).
+   */
+  readonly retention?: { readonly policy: RetentionPolicy; readonly intervalMs?: number } | false;
+  /** How often the retention headroom is measured between scrapes (default 30 s). */
+  readonly headroomIntervalMs?: number;
 }
 
 /** A running projector. */
@@ -46,6 +56,10 @@ export interface Projector extends AsyncDisposable {
   pause(name: string): Promise<ProjectionStatus>;
   resume(name: string): Promise<ProjectionStatus>;
   rebuild(name: string, options?: RebuildOptions): Promise<RebuildReport>;
+  /** The archive retention job, when retention is configured. */
+  readonly retention: RetentionJob | undefined;
+  /** Retention headroom of the projections this instance runs (also the `mister_smith_retention_headroom_*` gauges). */
+  headroom(): Promise<Record<string, Headroom>>;
   /** Unsubscribes, aborts rebuilds in flight and stops every projection (locks released). */
   stop(): Promise<void>;
 }
@@ -169,9 +183,22 @@ export async function createProjector(options: ProjectorOptions): Promise<Projec
     throw e;
   }
   logger.info({ projections: host.names, subjects }, 'projector started');
+  const headroom = createHeadroomMonitor({ host, nats, registry, logger, ...(options.headroomIntervalMs !== undefined ? { intervalMs: options.headroomIntervalMs } : {}) });
+  const retentionConfig = options.retention === false ? undefined : options.retention ?? retentionFromEnv(process.env);
+  const archiveName = archiveProjectionName('agentState');
+  const retention = retentionConfig && host.names.includes(archiveName) ? createRetentionJob({
+    pg, stream: topology.streams.agentState.name, policy: retentionConfig.policy,
+    ...(retentionConfig.intervalMs !== undefined ? { intervalMs: retentionConfig.intervalMs } : {}),
+    isLeader: () => host.runner(archiveName).active,
+    onProgress: (p) => logger.debug({ progress: p }, 'pruning the event archive'),
+    onReport: (r) => logger.info({ retention: r }, `archive retention: pruned ${r.pruned} events of ${r.agents} agents`),
+    onError: (e) => logger.warn({ err: e }, 'archive retention run failed; the next run retries'),
+  }) : undefined;
 
   let stopping: Promise<void> | undefined;
   const stop = () => (stopping ??= (async () => {
+    headroom.stop();
+    await retention?.stop();
     for (const { sub } of subs) sub.unsubscribe();
     await Promise.all(subs.map((s) => s.loop));
     await host.stop();
@@ -181,7 +208,8 @@ export async function createProjector(options: ProjectorOptions): Promise<Projec
   })());
 
   return {
-    instanceId, host, registry, subjects,
+    instanceId, host, registry, subjects, retention,
+    headroom: () => headroom.check(),
     status: () => host.status(),
     pause: (name) => host.pause(name),
     resume: (name) => host.resume(name),

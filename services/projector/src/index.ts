@@ -14,3 +14,5 @@ export { createProjector } from './createProjector.js';
 export { PROJECTOR_VERBS, projectorSubject } from './projectorSubjects.js';
 export { createProjectorMetrics } from './projectorMetrics.js';
 export { runProjectorService } from './main.js';
+export { retentionHeadroom } from './retentionHeadroom.js';
+export type { Headroom, HeadroomInput } from './retentionHeadroom.js';
