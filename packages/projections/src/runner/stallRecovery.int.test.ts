@@ -1,43 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { startTestEnv } from '@mister-smith/core/testing';
-import type { NatsHandle } from '@mister-smith/core';
-import { openStreamReader, type StreamReader, type StreamReaderOptions } from '../read/openStreamReader.js';
+import { openStreamReader } from '../read/openStreamReader.js';
 import { readCheckpoint } from '../pg/checkpoints.js';
 import { countingProjection, createCounterTable } from '../testing/countingProjection.js';
 import { queryRows } from '../testing/queryRows.js';
+import { readersGoSilent } from '../testing/readersGoSilent.js';
 import { stateWorkload } from '../testing/stateWorkload.js';
 import { waitFor } from '../testing/waitFor.js';
 import type { ProjectionStatus } from '../types/ProjectionStatus.js';
 import { ProjectionRunner } from './ProjectionRunner.js';
-
-/**
- * The first `silent` readers go silent (the very first after its first batch), as an ordered consumer does when its
- * server dies and nats.js neither notices missed heartbeats nor recreates it: it stays open, delivers
- * nothing and reports no error. Later readers are the real ones.
- */
-function readersGoSilent(silent: number): { open: (nats: NatsHandle, options: StreamReaderOptions) => Promise<StreamReader>; opened: () => number } {
-  let opened = 0;
-  const open = async (nats: NatsHandle, options: StreamReaderOptions): Promise<StreamReader> => {
-    const real = await openStreamReader(nats, options);
-    if (++opened > silent) return real;
-    let batches = opened === 1 ? 0 : 1;
-    let stopped = false;
-    return {
-      async next(max, idleMs) {
-        if (batches++ === 0) return real.next(max, idleMs);
-        await new Promise((r) => setTimeout(r, idleMs ?? 1000));
-        return stopped ? undefined : [];
-      },
-      get delivered() { return real.delivered; },
-      get generation() { return real.generation; },
-      get buffered() { return 0; },
-      get pending() { return 0; },
-      async stop() { stopped = true; await real.stop(); },
-      async [Symbol.asyncDispose]() { stopped = true; await real.stop(); },
-    };
-  };
-  return { open, opened: () => opened };
-}
 
 describe('ProjectionRunner: a stalled reader', () => {
   it('is seen as stalled (status, hook) while events wait, and the projection recovers by itself to the head', async () => {

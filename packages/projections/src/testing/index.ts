@@ -13,3 +13,4 @@ export { COUNTER_TABLE, countingProjection, createCounterTable } from './countin
 export { spawnProjectionWorker } from './spawnProjectionWorker.js';
 export type { ProjectionWorker } from './spawnProjectionWorker.js';
 export { newTaskId, taskEvent } from './taskEvents.js';
+export { readersGoSilent } from './readersGoSilent.js';
