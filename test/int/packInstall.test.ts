@@ -8,7 +8,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +19,26 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const exec = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const LIBRARY = ['packages/crdt', 'packages/core', 'packages/actors', 'packages/projections'];
-const SERVICES = ['packages/client', 'services/bridge', 'services/projector', 'services/supervisor', 'services/web', 'services/cli'];
+
+/** The workspace folders `pkg` depends on (itself included), found through their package.json files. */
+async function workspaceClosure(pkg: string): Promise<string[]> {
+  const dirs = [...(await readdir(join(root, 'packages'))).map((d) => `packages/${d}`), ...(await readdir(join(root, 'services'))).map((d) => `services/${d}`)];
+  const byName = new Map<string, { dir: string; deps: string[] }>();
+  for (const dir of dirs) {
+    const file = join(root, dir, 'package.json');
+    if (!existsSync(file)) continue;
+    const json = JSON.parse(await readFile(file, 'utf8')) as { name: string; dependencies?: Record<string, string> };
+    byName.set(json.name, { dir, deps: Object.entries(json.dependencies ?? {}).filter(([, v]) => v.startsWith('workspace:')).map(([k]) => k) });
+  }
+  const seen = new Set<string>();
+  const visit = (name: string) => {
+    if (seen.has(name)) return;
+    seen.add(name);
+    for (const d of byName.get(name)?.deps ?? []) visit(d);
+  };
+  visit(pkg);
+  return [...seen].map((n) => byName.get(n)!.dir);
+}
 
 let env: TestEnv;
 let dir: string;
@@ -73,11 +92,11 @@ describe('packed packages in an empty project outside the workspace', () => {
     expect(qs.stdout).toContain("{ steps: [ 'search', 'answer' ] }");
 
     // Every entry point of the library packages loads from the installed tarballs.
-    const entries = ['@mister-smith/crdt', '@mister-smith/core', '@mister-smith/core/testing', '@mister-smith/actors', '@mister-smith/projections'];
+    const entries = ['@mister-smith/crdt', '@mister-smith/core', '@mister-smith/core/testing', '@mister-smith/actors', '@mister-smith/actors/testing', '@mister-smith/projections'];
     const loaded = await run(process.execPath, ['--input-type=module'], project, `for (const m of ${JSON.stringify(entries)}) console.log(m, Object.keys(await import(m)).length > 0);`);
     expect(loaded.stdout.trim().split('\n')).toEqual(entries.map((m) => `${m} true`));
 
-    const svc = await pack(SERVICES, join(tarballs, 'svc'));
+    const svc = await pack((await workspaceClosure('@mister-smith/cli')).filter((d) => !LIBRARY.includes(d)), join(tarballs, 'svc'));
     await exec('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', ...svc], { cwd: project });
     const get = await run(join(project, 'node_modules', '.bin', 'mister-smith'), ['agents', 'get', 'agent-1', 'plan', '--json'], project);
     expect(get.code).toBe(0);

@@ -1,15 +1,14 @@
 import { latestAgentSnapshot } from '@mister-smith/core';
-import { startTestEnv } from '@mister-smith/core/testing';
 import { describe, expect, it } from 'vitest';
 import { counterAgent } from '../agentTypes/counterAgent.js';
-import { createSupervisor } from '../supervisor/createSupervisor.js';
+import { startAgentHarness } from '../testing/index.js';
 import { readAgentAt } from './readAgentAt.js';
 import { snapshotAgent } from './snapshotAgent.js';
 
 describe('snapshots (real NATS and PostgreSQL)', () => {
   it('the owner snapshots every N events; --at reads start from the latest snapshot at or before N and equal the whole fold', async () => {
-    await using env = await startTestEnv();
-    const sup = await createSupervisor({ ...env, supervisorId: 'sup-snap', agentTypes: [counterAgent], snapshots: { every: 5 } });
+    await using harness = await startAgentHarness([counterAgent], { supervisor: { supervisorId: 'sup-snap', snapshots: { every: 5 } } });
+    const { env, supervisor: sup } = harness;
     const versions: number[] = [];
     try {
       await sup.spawn('counter', 'c1');
@@ -39,8 +38,8 @@ describe('snapshots (real NATS and PostgreSQL)', () => {
   });
 
   it('snapshotAgent folds only what follows the previous snapshot and writes nothing when up to date', async () => {
-    await using env = await startTestEnv();
-    const sup = await createSupervisor({ ...env, supervisorId: 'sup-snap2', agentTypes: [counterAgent], snapshots: { every: 0 } });
+    await using harness = await startAgentHarness([counterAgent], { supervisor: { supervisorId: 'sup-snap2', snapshots: { every: 0 } } });
+    const { env, supervisor: sup } = harness;
     try {
       await sup.spawn('counter', 'c2');
       for (let i = 0; i < 7; i++) await sup.command('c2', 'increment', { by: 1 });
