@@ -1,6 +1,7 @@
 import { benchActors, benchTimers } from '@mister-smith/actors';
 import { benchProjections } from '@mister-smith/projections/bench';
 import type { BenchFigure, BenchSection } from './BenchFigure.js';
+import { benchBackup } from './benchBackup.js';
 import { benchConflicts } from './benchConflicts.js';
 import { benchLangGraph } from './benchLangGraph.js';
 import { benchState } from './benchState.js';
@@ -25,5 +26,6 @@ export const sections: readonly BenchSection[] = [
   { name: 'actors', run: (env, opts) => benchActors(env, opts) },
   { name: 'timers', run: (env, opts) => benchTimers(env, opts) },
   { name: 'projection', run: projections },
+  { name: 'backup', run: benchBackup },
   { name: 'langgraph', run: benchLangGraph },
 ];

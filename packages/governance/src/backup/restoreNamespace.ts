@@ -7,6 +7,9 @@ import { BACKUP_FORMAT, BACKUP_VERSION, type BackupProgress, type BackupRecord, 
 import { quote } from './backupNamespace.js';
 import { backupTables, streamOfKey } from './backupSources.js';
 
+/** Messages published before their acks are awaited. */
+const PUBLISH_WINDOW = 256;
+
 /** Rows are inserted in batches of at most this many bytes of JSON (and `batchSize` rows). */
 const MAX_BATCH_BYTES = 8 * 1024 * 1024;
 
@@ -53,6 +56,8 @@ export async function restoreNamespace(deps: RestoreDeps, input: Readable, optio
   let tablesKnown = new Set<string>();
   const totalRows = { n: 0, done: 0 };
   const streamState = new Map<string, { name: string; prefix: string; next: number }>();
+  const inflight: Promise<void>[] = [];
+  let publishFailure: Error | undefined;
 
   const flushRows = async () => {
     if (!pending || pending.v.length === 0) return;
@@ -80,6 +85,7 @@ export async function restoreNamespace(deps: RestoreDeps, input: Readable, optio
       continue;
     }
     if (r.kind === 'row') {
+      if (inflight.length > 0) await drainPublishes();
       if (pending && pending.t !== r.t) await flushRows();
       if (!pending || pending.t !== r.t) pending = { t: r.t, v: [], bytes: 0 };
       pending.v.push(r.v);
@@ -90,6 +96,7 @@ export async function restoreNamespace(deps: RestoreDeps, input: Readable, optio
       await publish(r);
     } else if (r.kind === 'end') {
       await flushRows();
+      await drainPublishes();
       ended = true;
       for (const [t, n] of Object.entries(r.rows)) if ((rows[t] ?? 0) !== n) throw msError('INVALID_ARGUMENT', `backup says ${n} rows of ${t}, restored ${rows[t] ?? 0}`);
       for (const [k, n] of Object.entries(r.messages)) if ((messages[k] ?? 0) !== n) throw msError('INVALID_ARGUMENT', `backup says ${n} messages of ${k}, restored ${messages[k] ?? 0}`);
@@ -113,22 +120,30 @@ export async function restoreNamespace(deps: RestoreDeps, input: Readable, optio
       st.next = m.seq;
     }
     const subject = `${st.prefix}${m.subj}`;
-    while (st.next < m.seq) {
+    if (st.next < m.seq) {
       // A gap in the source (a deleted or expired message): keep it as a gap.
-      const ack = await nats.js.publish(subject, new Uint8Array(0));
-      await nats.jsm.streams.deleteMessage(st.name, ack.seq, false);
-      st.next = ack.seq + 1;
+      await drainPublishes();
+      while (st.next < m.seq) {
+        const ack = await nats.js.publish(subject, new Uint8Array(0));
+        await nats.jsm.streams.deleteMessage(st.name, ack.seq, false);
+        st.next = ack.seq + 1;
+      }
     }
     const h = natsHeaders();
     for (const [k, vs] of Object.entries(m.h ?? {})) for (const v of vs) h.append(k, v);
-    try {
-      const ack = await nats.js.publish(subject, Buffer.from(m.d, 'base64'), { headers: h, expect: { lastSequence: m.seq - 1 } });
-      st.next = ack.seq + 1;
-    } catch (e) {
-      throw classifyNatsError(e, `restoring ${m.s}#${m.seq}`);
-    }
+    // Pipelined: one connection keeps the order, and each publish expects its exact sequence.
+    const what = `restoring ${m.s}#${m.seq}`;
+    inflight.push(nats.js.publish(subject, Buffer.from(m.d, 'base64'), { headers: h, expect: { lastSequence: m.seq - 1 } })
+      .then(() => undefined, (e: unknown) => { publishFailure ??= classifyNatsError(e, what); }));
+    st.next = m.seq + 1;
     messages[m.s] = (messages[m.s] ?? 0) + 1;
+    if (inflight.length >= PUBLISH_WINDOW) await drainPublishes();
     if (messages[m.s]! % 1000 === 0) options.onProgress?.({ phase: 'streams', current: st.name, done: messages[m.s]!, total: 0 });
+  }
+
+  async function drainPublishes(): Promise<void> {
+    await Promise.all(inflight.splice(0));
+    if (publishFailure) throw publishFailure;
   }
 }
 
