@@ -296,6 +296,16 @@ export function createProgram(io: CliIo = {}, status: { exitCode: number } = { e
       await restore(opts.in, opts);
     }));
 
+  const archive = group(program, 'archive', 'the PostgreSQL event archive');
+  leaf(archive.command('prune').description('apply the archive retention policy once: drop superseded events behind each agent\'s latest snapshot, with a report')
+    .option('--keep-for <duration>', 'keep events newer than this (e.g. 30d, 12h)')
+    .option('--keep-last <n>', 'keep each agent\'s N newest events before its latest snapshot')
+    .option('--dry-run', 'count what would go, change nothing'), 'mister-smith archive prune --keep-for 30d --dry-run')
+    .action(lazy(async (opts: { keepFor?: string; keepLast?: string; dryRun?: boolean; json?: boolean }) => {
+      const { archivePrune } = await import('./commands/archivePrune.js');
+      await archivePrune(opts);
+    }));
+
   leaf(program.command('doctor').description('check servers, provisioning, migrations, projection lag and the outbox; exit 1 on a problem'), 'mister-smith doctor')
     .action(lazy(async (opts: { json?: boolean }) => {
       const { doctor } = await import('./commands/doctor.js');
