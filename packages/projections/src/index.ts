@@ -30,6 +30,8 @@ export { silentLogger } from './runner/ProjectionLogger.js';
 export { createProjectionHost } from './host/createProjectionHost.js';
 export { rebuildProjection } from './rebuild/rebuildProjection.js';
 export { readCheckpoint } from './pg/checkpoints.js';
+export { discardDeadLetter, listDeadLetters, replayDeadLetter, showDeadLetter } from './deadletters/deadLetterOps.js';
+export type { DeadLetterDetail, DeadLetterEntry, ReplayOutcome } from './deadletters/deadLetterOps.js';
 export { shadowNameOf } from './pg/shadowTables.js';
 
 // Archive retention

@@ -197,6 +197,22 @@ export function createProgram(io: CliIo = {}, status: { exitCode: number } = { e
       await eventsTail({ ...opts, subjects: opts.subject, types: opts.type, ...(opts.family ? { families: opts.family } : {}) });
     }));
 
+  const dead = group(program, 'deadletters', 'events and tasks given up on: list, show, replay, discard');
+  leaf(dead.command('list').description('dead letters, oldest first, with their reasons')
+    .option('--source <source>', 'only from this source (projection:<name>, task-processor, ...)')
+    .addOption(new Option('--limit <n>', 'at most this many (default 100)').argParser(positiveInt)), 'mister-smith deadletters list --source projection:agent-state')
+    .action(lazy(async (opts: { source?: string; limit?: number; json?: boolean }) => {
+      const { deadlettersList } = await import('./commands/deadletters.js');
+      await deadlettersList(opts);
+    }));
+  for (const [verb, what] of [['show', 'one dead letter with its payload'], ['replay', "hand a projection's dead letter to it again: it applies (and is removed) or stays with its new reason"], ['discard', 'remove a dead letter for good']] as const) {
+    leaf(dead.command(verb).description(what).argument('<id>', 'dead letter id (see "deadletters list")', positiveInt), `mister-smith deadletters ${verb} 12`)
+      .action(lazy(async (id: number, opts: { json?: boolean }) => {
+        const m = await import('./commands/deadletters.js');
+        await { show: m.deadlettersShow, replay: m.deadlettersReplay, discard: m.deadlettersDiscard }[verb](id, opts);
+      }));
+  }
+
   const projections = group(program, 'projections', 'inspect and rebuild projections');
   leaf(projections.command('status').description('checkpoint, head, lag, state and rate of every projection'), 'mister-smith projections status')
     .action(lazy(async (opts: { json?: boolean }) => {
