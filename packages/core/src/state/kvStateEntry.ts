@@ -1,5 +1,6 @@
 import { msError } from '../errors/MisterSmithError.js';
 import type { VersionedValue } from './VersionedValue.js';
+import { compactStored, expandStored } from './compactStored.js';
 
 /** What an AGENT_STATE KV entry holds (JSON): a {@link VersionedValue}. */
 export type KvStateEntry = VersionedValue;
@@ -7,9 +8,10 @@ export type KvStateEntry = VersionedValue;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-/** Serialises a KV state entry. */
+/** Serialises a KV state entry; the value is carried once (see `compactStored`). */
 export function encodeKvStateEntry(e: KvStateEntry): Uint8Array {
-  return encoder.encode(JSON.stringify(e));
+  const stored = compactStored(e.value, e.stored);
+  return encoder.encode(JSON.stringify(stored === e.stored ? e : { ...e, stored }));
 }
 
 /** Parses a KV state entry; CORRUPT_ENTRY (naming the key) when it is not one. */
@@ -24,5 +26,6 @@ export function decodeKvStateEntry(key: string, bytes: Uint8Array): KvStateEntry
   if (!r || typeof r !== 'object' || typeof r.epoch !== 'number' || typeof r.seq !== 'number' || typeof r.strategy !== 'string') {
     throw msError('CORRUPT_ENTRY', `KV entry ${key} does not have the shape of a state entry (epoch, seq, strategy)`, { details: { key } });
   }
-  return r as KvStateEntry;
+  const stored = expandStored(r.value, r.stored);
+  return (stored === r.stored ? r : { ...r, stored }) as KvStateEntry;
 }

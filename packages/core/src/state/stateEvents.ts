@@ -1,6 +1,7 @@
 import { assertAgentId, assertStateKey } from '../config/identifiers.js';
 import { msError } from '../errors/MisterSmithError.js';
 import { createEvent } from '../events/createEvent.js';
+import { compactStored, expandStored } from './compactStored.js';
 import type { Event, EventEnvelope } from '../events/EventEnvelope.js';
 import type { RecordedReply } from '../commands/CommandResult.js';
 
@@ -59,7 +60,9 @@ export function stateSubject(agentId: string): string {
 /** Builds a `StateChanged` event. */
 export function stateChanged(agentId: string, data: StateChangedData, extra: { correlationId?: string; causationId?: string; traceparent?: string } = {}): StateChanged {
   assertStateKey(data.key, { allowReserved: true });
-  return createEvent({ type: 'StateChanged', subject: stateSubject(agentId), agentId, data, ...extra });
+  // The value is carried once: the stored form leaves out its copy (asStateChanged puts it back).
+  const stored = compactStored(data.value, data.stored);
+  return createEvent({ type: 'StateChanged', subject: stateSubject(agentId), agentId, data: stored === data.stored ? data : { ...data, stored }, ...extra });
 }
 
 /** Builds an `OwnershipAcquired` event. */
@@ -83,7 +86,8 @@ export function asStateChanged(e: EventEnvelope): StateChanged {
   if (typeof d.strategy !== 'string' || !STRATEGIES.has(d.strategy)) throw bad(`unknown strategy ${JSON.stringify(d.strategy)}`);
   if (typeof d.writer !== 'string') throw bad('writer missing');
   if (d.op === 'put' && !('value' in d)) throw bad('put without value');
-  return e as StateChanged;
+  const stored = expandStored(d.value, d.stored);
+  return (stored === d.stored ? e : { ...e, data: { ...d, stored } }) as StateChanged;
 }
 
 /** Narrows a decoded envelope to a valid `StateEditedInSql`. */
