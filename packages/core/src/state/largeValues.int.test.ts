@@ -17,7 +17,7 @@ describe('state store: large values are carried once', () => {
       expect(await store.read('big1', 'doc')).toEqual(big);
       // The event: the value once (the stored form without its copy), under the 1 MB message limit.
       const msg = await env.nats.jsm.streams.getMessage(env.topology.streams.agentState.name, { seq: w.version.seq });
-      expect(msg.data.length).toBeLessThan(750 * 1024);
+      expect(msg!.data.length).toBeLessThan(750 * 1024);
       // KV: the value once too, and it decodes to the whole stored form.
       const kv = await env.bucket('agentState');
       const item = await kv.get(agentKvKey('big1', 'doc'));
