@@ -4,6 +4,7 @@ import type { BenchFigure, BenchSection } from './BenchFigure.js';
 import { benchBackup } from './benchBackup.js';
 import { benchConflicts } from './benchConflicts.js';
 import { benchLangGraph } from './benchLangGraph.js';
+import { benchSnapshots } from './benchSnapshots.js';
 import { benchState } from './benchState.js';
 
 /** The projection figures, with the goal on the rebuild rate (>= 0.6x the slower raw baseline). */
@@ -28,4 +29,5 @@ export const sections: readonly BenchSection[] = [
   { name: 'projection', run: projections },
   { name: 'backup', run: benchBackup },
   { name: 'langgraph', run: benchLangGraph },
+  { name: 'snapshots', run: benchSnapshots },
 ];
