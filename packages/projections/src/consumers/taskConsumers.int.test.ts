@@ -63,6 +63,14 @@ describe('task stream', () => {
     expect((await host.statusOf('task-view')).deadLettered).toBe(1);
 
     // Interest retention: once every durable consumer acknowledged (after its commit), the stream lets go.
+    // The task-dispatcher durable (provisioned with the streams) still holds the 5 tasks.created until a
+    // dispatcher takes them, as the supervisor's task worker does; then nothing is left.
+    await waitFor(async () => (await taskLog.bounds()).messages === 5, { what: 'task messages released but the dispatcher\'s' });
+    const dispatcher = await env.nats.js.consumers.get(env.topology.streams.taskExecution.name, env.topology.consumers.taskDispatcher.name!);
+    for await (const m of await dispatcher.fetch({ max_messages: 5, expires: 5000 })) {
+      expect(m.subject).toContain('.tasks.created.');
+      await m.ackAck();
+    }
     await waitFor(async () => (await taskLog.bounds()).messages === 0, { what: 'task messages released' });
     // With the stream empty, a rebuild replays the archive and equals the live view.
     const report = await host.rebuild('task-view');
