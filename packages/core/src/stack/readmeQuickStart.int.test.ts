@@ -3,27 +3,12 @@
  * `<!-- quick-start:library -->`) and run by plain `node` as a user would run quickstart.mjs,
  * against the shared NATS and PostgreSQL, in this spec's namespace and database.
  */
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { readMarkedCodeBlock, startTestEnv, type TestEnv } from '@mister-smith/core/testing';
+import { readMarkedCodeBlock, runNodeModule, startTestEnv, type TestEnv } from '@mister-smith/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
 const coreDir = fileURLToPath(new URL('../../', import.meta.url));
-
-/** Runs ES module source with node from `cwd` (a file there may import its own package by name). */
-function runNode(code: string, cwd: string, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module'], { cwd, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => { stdout += c.toString('utf8'); });
-    child.stderr.on('data', (c: Buffer) => { stderr += c.toString('utf8'); });
-    child.once('error', reject);
-    child.once('exit', (exit) => resolve({ code: exit, stdout, stderr }));
-    child.stdin.end(code);
-  });
-}
 
 let env: TestEnv;
 beforeAll(async () => { env = await startTestEnv({ provision: false, migrate: false }); });
@@ -40,7 +25,7 @@ describe('README library-mode quick start', () => {
     const code = await readMarkedCodeBlock(`${root}README.md`, 'quick-start:library');
     // The namespace and database are empty: the quick start itself provisions and migrates them.
     expect(await env.nats.jsm.streams.info(env.topology.streams.agentState.name).catch(() => undefined)).toBeUndefined();
-    const run = await runNode(code, coreDir, env.childEnv());
+    const run = await runNodeModule(code, { cwd: coreDir, env: env.childEnv() });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("{ steps: [ 'search', 'answer' ] }");
