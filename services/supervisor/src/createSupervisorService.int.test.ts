@@ -1,3 +1,4 @@
+import { counterAgent, defineAgentType } from '@mister-smith/actors';
 import { namespacedSubject, type AgentLifecycleChangedData, type NatsHandle } from '@mister-smith/core';
 import { startTestEnv, type TestEnv } from '@mister-smith/core/testing';
 import { describe, expect, it } from 'vitest';
@@ -86,7 +87,7 @@ describe('supervisor service request/reply API', () => {
     const signalsBefore = process.listenerCount('SIGTERM');
     const running = await runSupervisorService({
       env: { ...env.childEnv(), MISTER_SMITH_SUPERVISOR_ID: 'proc-1', METRICS_PORT: '0' },
-      service: { stateStoreOptions: { flushIntervalMs: 600_000, flushThreshold: 100_000 } },
+      service: { stateStoreOptions: { flushIntervalMs: 600_000, flushThreshold: 100_000 }, agentTypes: [defineAgentType({ ...counterAgent, flushIntervalMs: 600_000, flushThreshold: 100_000 })] },
     });
     const client = await env.connect();
     for (let i = 1; i <= 5; i++) {

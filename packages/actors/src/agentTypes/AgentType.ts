@@ -81,9 +81,9 @@ export interface AgentTypeDefinition<S extends AgentState = AgentState> {
   readonly strategies?: StrategySpec;
   /** Idle time before passivation. Default: a third of the AGENT_STATE KV TTL (10 min with the seed's 30). */
   readonly idleTtlMs?: number;
-  /** Dirty keys that start a flush (default 50, the seed's batch size). */
+  /** Dirty keys of one agent that make the state store flush it (default 50, the seed's batch size). */
   readonly flushThreshold?: number;
-  /** A dirty agent flushes at least this often (default 10 s; the state store also flushes on its own). */
+  /** The state store flushes a dirty agent at least this often (default 10 s). */
   readonly flushIntervalMs?: number;
   /** When writes are acknowledged (default `jetstream`). */
   readonly durability?: AgentDurability;

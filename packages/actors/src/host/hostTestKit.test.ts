@@ -5,7 +5,7 @@ import type { AgentEffects, LifecycleTransition } from './AgentHost.js';
 
 /** Lifecycle settings for host tests. */
 export const testConfig: LifecycleConfig = {
-  idleTtlMs: 10_000, flushThreshold: 50, flushIntervalMs: 1_000, hydrateRetries: 1, flushRetries: 1, backoffBaseMs: 10, backoffMaxMs: 100,
+  idleTtlMs: 10_000, hydrateRetries: 1, flushRetries: 1, backoffBaseMs: 10, backoffMaxMs: 100,
 };
 
 /**

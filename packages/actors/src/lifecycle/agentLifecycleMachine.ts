@@ -55,8 +55,9 @@ function moveTo(to: LifecycleState, reason: string | ((a: Args) => string)) {
  * a command's caller). Provide them with `agentLifecycleMachine.provide({ actors, actions })`.
  *
  * While ACTIVE the machine is a parallel state: `work` runs queued commands one at a time,
- * `flush` flushes on threshold, interval, passivation or shutdown without blocking `work`
- * (lifecycle FLUSHING), and `activity` passivates the agent after `idleTtlMs` without commands.
+ * `flush` flushes on passivation or shutdown (lifecycle FLUSHING) and on a manual `FLUSH` (no
+ * lifecycle change) without blocking `work`, and `activity` passivates the agent after `idleTtlMs`
+ * without commands. Threshold and interval flushes belong to the state store, the one flush owner.
  * Failed hydrations and flushes retry with exponential backoff, then give up to EXPIRED with the
  * reason; an EXPIRED agent re-hydrates on the next command.
  */
@@ -90,7 +91,7 @@ export const agentLifecycleMachine = setup({
     canExecute: ({ context }) => context.queue.length > 0 && context.evict === undefined,
     isStaleOwner: ({ event }) => MisterSmithError.is(errorOf(event), 'STALE_OWNER'),
     isDirty: ({ context }) => context.dirtyKeys.length > 0,
-    overThreshold: ({ context }) => context.dirtyKeys.length >= context.config.flushThreshold,
+    isFlushingLifecycle: ({ context }) => context.lifecycle === 'FLUSHING',
     passivationDue: ({ context }) => context.passivation !== undefined && context.queue.length === 0 && context.evict === undefined,
     readyToExpire: ({ context }) => context.passivation !== undefined && context.queue.length === 0 && context.dirtyKeys.length === 0 && context.evict === undefined,
     hasEvict: ({ context }) => context.evict !== undefined,
@@ -99,7 +100,6 @@ export const agentLifecycleMachine = setup({
   },
   delays: {
     idleTtl: ({ context }) => context.config.idleTtlMs,
-    flushInterval: ({ context }) => context.config.flushIntervalMs,
     hydrateBackoff: ({ context }) => backoffDelay(context.config, context.hydrateAttempts),
     flushBackoff: ({ context }) => backoffDelay(context.config, context.flushAttempts),
   },
@@ -254,14 +254,17 @@ export const agentLifecycleMachine = setup({
             dirty: {
               always: [
                 { guard: 'passivationDue', target: 'flushing', actions: assign({ flushReason: ({ context }): FlushReason => context.passivation as PassivationReason }) },
-                { guard: 'overThreshold', target: 'flushing', actions: assign({ flushReason: 'threshold' as FlushReason }) },
               ],
-              after: { flushInterval: { target: 'flushing', actions: assign({ flushReason: 'interval' as FlushReason }) } },
               on: { FLUSH: { target: 'flushing', actions: assign({ flushReason: 'manual' as FlushReason }) } },
             },
             flushing: {
               entry: [
-                ...moveTo('FLUSHING', ({ context }) => context.flushReason ?? 'manual'),
+                // Only passivation is a lifecycle step; a manual flush is not announced.
+                enqueueActions(({ context, enqueue }) => {
+                  if (context.flushReason === undefined || context.flushReason === 'manual') return;
+                  enqueue({ type: 'publishTransition', params: { from: context.lifecycle, to: 'FLUSHING', reason: context.flushReason } });
+                  enqueue({ type: 'setLifecycle', params: { to: 'FLUSHING' } });
+                }),
                 assign(({ context }) => ({ flushingKeys: context.dirtyKeys, dirtyKeys: NONE, flushAttempts: 0 })),
               ],
               initial: 'running',
@@ -270,7 +273,7 @@ export const agentLifecycleMachine = setup({
                   invoke: {
                     src: 'flush',
                     input: ({ context }) => ({
-                      agentId: context.agentId, agentType: context.agentType, keys: context.flushingKeys, reason: context.flushReason ?? 'manual', attempt: context.flushAttempts,
+                      agentId: context.agentId, agentType: context.agentType, reason: context.flushReason ?? 'manual', attempt: context.flushAttempts,
                     }),
                     onDone: [
                       {
@@ -279,9 +282,11 @@ export const agentLifecycleMachine = setup({
                         actions: [...moveTo('EXPIRED', ({ context }) => context.passivation ?? 'idle')],
                       },
                       {
+                        guard: 'isFlushingLifecycle',
                         target: '#agent.live.flush.clean',
                         actions: [...moveTo('ACTIVE', 'flushed'), assign({ flushingKeys: NONE, flushReason: undefined })],
                       },
+                      { target: '#agent.live.flush.clean', actions: assign({ flushingKeys: NONE, flushReason: undefined }) },
                     ],
                     onError: [
                       { guard: 'canRetryFlush', target: 'backoff', actions: assign({ flushAttempts: ({ context }) => context.flushAttempts + 1 }) },

@@ -8,7 +8,7 @@ import type {
 } from './lifecycleTypes.js';
 
 const config: LifecycleConfig = {
-  idleTtlMs: 10_000, flushThreshold: 3, flushIntervalMs: 1_000, hydrateRetries: 2, flushRetries: 2, backoffBaseMs: 100, backoffMaxMs: 1_000,
+  idleTtlMs: 10_000, hydrateRetries: 2, flushRetries: 2, backoffBaseMs: 100, backoffMaxMs: 1_000,
 };
 
 interface Deferred<T> { promise: Promise<T>; resolve(v: T): void; reject(e: unknown): void }
@@ -46,7 +46,7 @@ function start(effects: Effects = {}, options: { startsExpired?: boolean; cfg?: 
         : Promise.resolve({ state: { ...input.state, [`k${input.command.ticket}`]: input.command.payload }, fenceSeq: input.fenceSeq + 1, result: input.command.payload, changedKeys: [`k${input.command.ticket}`] })),
       flush: fromPromise<unknown, FlushInput>(({ input }) => {
         flushCalls.push(input);
-        return effects.flush ? effects.flush(input) : Promise.resolve({ rows: input.keys.length });
+        return effects.flush ? effects.flush(input) : Promise.resolve({ rows: 0 });
       }),
     },
     actions: {
@@ -172,46 +172,31 @@ describe('agentLifecycleMachine', () => {
     expect(h.settled[0]?.ok).toBe(false);
   });
 
-  it('flushes when the dirty keys reach the threshold and goes back to ACTIVE', async () => {
+  it('leaves threshold and interval flushes to the state store: dirty keys start no flush and no lifecycle change', async () => {
     const h = start();
-    h.command(); h.command();
+    for (let i = 0; i < 60; i++) h.command();
+    await settle();
+    h.clock.increment(9_000);
     await settle();
     expect(h.flushCalls).toHaveLength(0);
-    h.command();
-    await settle();
-    expect(h.flushCalls).toEqual([expect.objectContaining({ reason: 'threshold', keys: ['k1', 'k2', 'k3'] })]);
     expect(h.lifecycle()).toBe('ACTIVE');
-    expect(h.path().slice(2)).toEqual(['ACTIVE>FLUSHING:threshold', 'FLUSHING>ACTIVE:flushed']);
-    expect(h.actor.getSnapshot().context.dirtyKeys).toEqual([]);
+    expect(h.path()).toEqual(['COLD>HYDRATING:command', 'HYDRATING>ACTIVE:hydrated']);
   });
 
-  it('flushes a dirty agent on the interval', async () => {
-    const h = start();
-    h.command();
-    await settle();
-    h.clock.increment(999);
-    await settle();
-    expect(h.flushCalls).toHaveLength(0);
-    h.clock.increment(1);
-    await settle();
-    expect(h.flushCalls).toEqual([expect.objectContaining({ reason: 'interval', keys: ['k1'] })]);
-    expect(h.lifecycle()).toBe('ACTIVE');
-  });
-
-  it('keeps serving commands while FLUSHING', async () => {
+  it('keeps serving commands during a manual flush, which is no lifecycle change', async () => {
     const fl = deferred<unknown>();
     const h = start({ flush: () => fl.promise });
     h.command();
     await settle();
     h.actor.send({ type: 'FLUSH' });
-    expect(h.lifecycle()).toBe('FLUSHING');
+    expect(h.flushCalls).toEqual([expect.objectContaining({ reason: 'manual' })]);
     const t = h.command(42);
     await settle();
     expect(h.settled.find((s) => s.ticket === t)).toMatchObject({ ok: true, output: { result: 42 } });
-    expect(h.lifecycle()).toBe('FLUSHING');
     fl.resolve({});
     await settle();
     expect(h.lifecycle()).toBe('ACTIVE');
+    expect(h.path()).toEqual(['COLD>HYDRATING:command', 'HYDRATING>ACTIVE:hydrated']);
     // The key written during the flush is still dirty, for the next flush.
     expect(h.actor.getSnapshot().context.dirtyKeys).toEqual(['k2']);
   });
@@ -225,7 +210,7 @@ describe('agentLifecycleMachine', () => {
     expect(h.lifecycle()).toBe('ACTIVE');
     h.clock.increment(1);
     await settle();
-    expect(h.flushCalls).toEqual([expect.objectContaining({ reason: 'idle', keys: [] })]);
+    expect(h.flushCalls).toEqual([expect.objectContaining({ reason: 'idle' })]);
     expect(h.lifecycle()).toBe('EXPIRED');
     expect(h.path().slice(2)).toEqual(['ACTIVE>FLUSHING:idle', 'FLUSHING>EXPIRED:idle']);
     expect(h.actor.getSnapshot().context.state).toBeUndefined();
@@ -236,7 +221,7 @@ describe('agentLifecycleMachine', () => {
     h.command();
     await settle();
     h.clock.increment(900);
-    await settle(); // interval flush of k1
+    await settle();
     h.clock.increment(8_000);
     h.command();
     await settle();
@@ -272,7 +257,7 @@ describe('agentLifecycleMachine', () => {
     await settle();
     h.actor.send({ type: 'FLUSH' });
     await settle();
-    expect(h.lifecycle()).toBe('FLUSHING');
+    expect(calls).toBe(1);
     h.clock.increment(100);
     await settle();
     expect(calls).toBe(2);
@@ -298,11 +283,11 @@ describe('agentLifecycleMachine', () => {
     h.clock.increment(200);
     await settle();
     // Out of retries, but a command is still running: the agent waits for it.
-    expect(h.lifecycle()).toBe('FLUSHING');
+    expect(h.lifecycle()).toBe('ACTIVE');
     ex.resolve({ state: { n: 5 }, fenceSeq: 99, result: 'done', changedKeys: ['n'] });
     await settle();
     expect(h.lifecycle()).toBe('EXPIRED');
-    expect(h.path().at(-1)).toBe('FLUSHING>EXPIRED:flush-failed');
+    expect(h.path().at(-1)).toBe('ACTIVE>EXPIRED:flush-failed');
     expect(h.settled.find((s) => s.ticket === running)).toMatchObject({ ok: true, output: { result: 'done' } });
     const q = h.settled.find((s) => s.ticket === queued);
     expect(q && !q.ok && MisterSmithError.is(q.error, 'POSTGRES_UNAVAILABLE')).toBe(true);
@@ -341,7 +326,7 @@ describe('agentLifecycleMachine', () => {
     h.actor.send({ type: 'SHUTDOWN' });
     await settle();
     expect(h.settled.find((s) => s.ticket === t)?.ok).toBe(true);
-    expect(h.flushCalls).toEqual([expect.objectContaining({ reason: 'shutdown', keys: ['k1'] })]);
+    expect(h.flushCalls).toEqual([expect.objectContaining({ reason: 'shutdown' })]);
     expect(h.path().slice(2)).toEqual(['ACTIVE>FLUSHING:shutdown', 'FLUSHING>EXPIRED:shutdown']);
   });
 

@@ -5,10 +5,6 @@ import type { AgentState } from '../agentTypes/AgentType.js';
 export interface LifecycleConfig {
   /** Idle time after which an ACTIVE agent is flushed and EXPIRED. */
   readonly idleTtlMs: number;
-  /** Dirty keys that start a flush. */
-  readonly flushThreshold: number;
-  /** A dirty agent flushes at least this often. */
-  readonly flushIntervalMs: number;
   /** Retries of a failed hydration before the agent gives up (EXPIRED, reason `hydrate-failed`). */
   readonly hydrateRetries: number;
   /** Retries of a failed flush before the agent gives up (EXPIRED, reason `flush-failed`). */
@@ -78,8 +74,6 @@ export interface ExecuteOutput {
 export interface FlushInput {
   readonly agentId: string;
   readonly agentType: string;
-  /** Keys dirtied since the previous flush (as counted by the machine). */
-  readonly keys: readonly string[];
   readonly reason: FlushReason;
   readonly attempt: number;
 }
@@ -87,8 +81,12 @@ export interface FlushInput {
 /** What the flush actor reports (free-form; the machine only needs completion). */
 export type FlushOutput = unknown;
 
-/** Why a flush started. */
-export type FlushReason = 'threshold' | 'interval' | 'manual' | PassivationReason;
+/**
+ * Why the machine flushes: passivation (the FLUSHING lifecycle step before EXPIRED) or a manual
+ * `FLUSH`. Flushing on a threshold or an interval is the state store's (the one flush owner),
+ * driven by the agent type's `flushThreshold` and `flushIntervalMs`, and is no lifecycle change.
+ */
+export type FlushReason = 'manual' | PassivationReason;
 
 /** Why an agent passivates: idle TTL, an explicit stop, or supervisor shutdown. */
 export type PassivationReason = 'idle' | 'stop' | 'shutdown';

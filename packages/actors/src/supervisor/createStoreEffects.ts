@@ -127,6 +127,8 @@ export function createStoreEffects(deps: StoreEffectsDeps): StoreEffects {
     async hydrate({ agentId, agentType }) {
       const type = typeOf(agentType);
       const lease = await leases.acquire(agentId);
+      // The store owns flushing; the agent type says when.
+      store.setFlushPolicy(agentId, { threshold: type.flushThreshold, intervalMs: type.flushIntervalMs });
       const oa = () => ownershipAcquired(agentId, { supervisorId, leaseRevision: lease.revision });
       // Hydrate up to the head we saw, then fence at that head: if OwnershipAcquired lands right
       // after it, nothing was written in between and the hydrated state is complete. (Appending

@@ -3,6 +3,7 @@ import { startTestEnv } from '@mister-smith/core/testing';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { counterAgent } from '../agentTypes/counterAgent.js';
+import { defineAgentType } from '../agentTypes/defineAgentType.js';
 import { notesAgent, type NotesState } from '../agentTypes/notesAgent.js';
 import { createSupervisor } from './createSupervisor.js';
 import { eventsOf, eventually, stateRows } from './supervisorTestKit.test.js';
@@ -92,8 +93,9 @@ describe('createSupervisor', () => {
 
   it('stop() flushes every agent to PostgreSQL and publishes their last transitions', async () => {
     await using env = await startTestEnv({ leaseTtlSeconds: 3 });
-    // Nothing reaches PostgreSQL on its own during the test: no interval or threshold flush.
-    const sup = await createSupervisor({ ...env, supervisorId: 'sup-s', agentTypes: [counterAgent], stateStoreOptions: { flushIntervalMs: 600_000, flushThreshold: 100_000 } });
+    // Nothing reaches PostgreSQL on its own during the test: no interval or threshold flush (the agent type's settings).
+    const lazyCounter = defineAgentType({ ...counterAgent, flushIntervalMs: 600_000, flushThreshold: 100_000 });
+    const sup = await createSupervisor({ ...env, supervisorId: 'sup-s', agentTypes: [lazyCounter], stateStoreOptions: { flushIntervalMs: 600_000, flushThreshold: 100_000 } });
     const ids = Array.from({ length: 50 }, (_, i) => `s-${i}`);
     await mapLimit(ids, 50, (id) => sup.spawn('counter', id));
     await mapLimit(ids, 50, (id, i) => sup.command(id, 'set', { value: i + 1 }));

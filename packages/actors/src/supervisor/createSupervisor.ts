@@ -16,7 +16,6 @@ import { createAgentRuntime } from '../runtime/createAgentRuntime.js';
 import { runtimeOf, userStateOf } from '../runtime/RuntimeState.js';
 import { isSystemCommand, SYSTEM_COMMANDS } from '../runtime/systemCommands.js';
 import { createAgentRegistry } from './createAgentRegistry.js';
-import { createFlushCoalescer } from './createFlushCoalescer.js';
 import { createStoreEffects } from './createStoreEffects.js';
 import { createTransitionPublisher } from './createTransitionPublisher.js';
 import { lastStateEvent } from './lastStateEvent.js';
@@ -61,7 +60,7 @@ export async function createSupervisor(options: SupervisorOptions): Promise<Supe
       logger.warn({ agentType: type.name, idleTtlMs, kvTtlMs }, 'idle TTL over a third of the AGENT_STATE KV TTL: idle agents outlive their KV entries and read through to PostgreSQL');
     }
     return {
-      idleTtlMs, flushThreshold: type.flushThreshold, flushIntervalMs: type.flushIntervalMs,
+      idleTtlMs,
       hydrateRetries: options.hydrateRetries ?? 4, flushRetries: options.flushRetries ?? 4,
       backoffBaseMs: options.backoffBaseMs ?? 100, backoffMaxMs: options.backoffMaxMs ?? 5_000,
     };
@@ -93,7 +92,6 @@ export async function createSupervisor(options: SupervisorOptions): Promise<Supe
     const effects = createStoreEffects({
       supervisorId, store, leases, log, agentTypes: types, runtime,
       lastStateEvent: (agentId) => lastStateEvent(nats, topology, agentId),
-      flushAgent: createFlushCoalescer(store).flush,
       commandWindowMs: options.commandWindowMs ?? 24 * 3_600_000,
       loadCommandResults: async (agentId, since) => {
         // Rows past the window are of no use to anyone: prune the agent's while loading it.
@@ -116,6 +114,7 @@ export async function createSupervisor(options: SupervisorOptions): Promise<Supe
           if (t.to === 'EXPIRED') {
             runtime.onExpired(t.agentId);
             effects.forget(t.agentId);
+            store.setFlushPolicy(t.agentId, undefined);
             const p: Promise<void> = leases.release(t.agentId)
               .catch((e: unknown) => logger.warn({ err: e, agentId: t.agentId }, 'lease not released; it expires after the lease TTL'))
               .finally(() => releases.delete(p));
@@ -415,7 +414,7 @@ export async function createSupervisor(options: SupervisorOptions): Promise<Supe
       counts: () => host.counts(),
       queuedCommands: () => { let n = 0; for (const r of host.residents()) n += host.queueDepth(r.agentId); return n; },
       armedTimers: () => runtime.armedTimers(),
-      dirtyKeys: () => host.dirtyKeys() + store.dirtyCount,
+      dirtyKeys: () => store.dirtyCount,
       async flush() {
         host.flushAll();
         await store.flush();

@@ -106,9 +106,9 @@ export interface StateStoreOptions {
   readonly writerId?: string;
   /** Conflict strategy per key (default LWW). */
   readonly strategies?: StrategySpec;
-  /** Dirty keys that trigger a flush (seed: 50). */
+  /** Dirty keys that trigger a flush (seed: 50), in the whole store and, unless its policy says otherwise, per agent. */
   readonly flushThreshold?: number;
-  /** Flush at least this often while keys are dirty (default 1000 ms). */
+  /** A dirty agent is flushed at least this often, unless its policy says otherwise (default 1000 ms). */
   readonly flushIntervalMs?: number;
   readonly durability?: Durability;
   /** L1 cache bounds (default 10,000 entries, 30 s). `maxEntries: 0` turns it off. */
@@ -149,6 +149,12 @@ export interface StateStore extends AsyncDisposable {
   flushAgent(agentId: string): Promise<FlushReport>;
   /** Flushes every dirty key now. */
   flush(): Promise<FlushReport>;
+  /**
+   * Sets when an agent's dirty keys are flushed (e.g. its agent type's `flushThreshold` and
+   * `flushIntervalMs`); undefined goes back to the store's `flushThreshold` / `flushIntervalMs`.
+   * The store is the one owner of flushing: there is no other schedule.
+   */
+  setFlushPolicy(agentId: string, policy: { readonly threshold?: number; readonly intervalMs?: number } | undefined): void;
   /** Number of keys written but not yet in PostgreSQL. */
   readonly dirtyCount: number;
   /** The last sequence on `agents.state.<agentId>` (0 when none): the fencing token for owners. */

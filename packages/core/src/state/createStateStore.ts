@@ -47,7 +47,9 @@ export async function createStateStore(deps: StateStoreDeps | StateStoreParts, o
   const locks = new KeyedMutex();
   const views = new AgentViews(options.cache?.maxAgents ?? 10_000);
   const conflictListeners = new Set<(n: ConflictNotice) => void>();
-  const writeBehind = new WriteBehind(repository, { threshold: options.flushThreshold ?? 50, intervalMs: options.flushIntervalMs ?? 1000, logger, metrics });
+  const flushThreshold = options.flushThreshold ?? 50;
+  const flushIntervalMs = options.flushIntervalMs ?? 1000;
+  const writeBehind = new WriteBehind(repository, { threshold: flushThreshold, intervalMs: flushIntervalMs, logger, metrics });
   const kvWriter = new KvStateWriter(kv, logger);
   const maxEntries = options.cache?.maxEntries ?? 10_000;
   const cache = await ReadThroughCache.open(kv, repository, {
@@ -126,6 +128,10 @@ export async function createStateStore(deps: StateStoreDeps | StateStoreParts, o
     },
     flushAgent: (agentId: string) => writeBehind.flush((r) => r.agentId === assertAgentId(agentId)),
     flush: () => writeBehind.flush(),
+    setFlushPolicy(agentId: string, policy: { readonly threshold?: number; readonly intervalMs?: number } | undefined) {
+      assertAgentId(agentId);
+      writeBehind.setPolicy(agentId, policy && { threshold: policy.threshold ?? flushThreshold, intervalMs: policy.intervalMs ?? flushIntervalMs });
+    },
     get dirtyCount() { return writeBehind.size; },
     lastSequence: async (agentId: string) => log.headOf(stateSubject(assertAgentId(agentId))),
     advance(agentId: string, fromSeq: number, toSeq: number) {
