@@ -151,11 +151,21 @@ export class WriteBehind {
 
   #kick(): void {
     if (this.#running) return;
-    this.#running = this.#rounds().finally(() => { this.#running = undefined; });
+    this.#running = this.#rounds();
   }
 
   /** Runs flush transactions one after the other while there are waiters or due rows. */
   async #rounds(): Promise<void> {
+    try {
+      await this.#loop();
+    } finally {
+      // Synchronously with the last check of the loop: a request made after it starts a new run.
+      this.#running = undefined;
+      if (this.#waiters.length > 0) this.#kick();
+    }
+  }
+
+  async #loop(): Promise<void> {
     // Let the writes of this tick join the first transaction.
     await Promise.resolve();
     for (;;) {

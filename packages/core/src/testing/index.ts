@@ -2,3 +2,4 @@ export { startTestEnv, testServers } from './startTestEnv.js';
 export type { TestEnv, TestEnvOptions } from './startTestEnv.js';
 export { readMarkedCodeBlock } from './readMarkedCodeBlock.js';
 export { runNodeModule } from './runNodeModule.js';
+export { InMemoryStateRepository } from './InMemoryStateRepository.js';
