@@ -1,16 +1,19 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from '../pg/schema.js';
 import type { AgentSnapshot, SnapshotPoint } from './AgentSnapshot.js';
 
 /**
  * Stores a snapshot (`mister_smith.agent_snapshots`); writing the same position again is a no-op,
- * so two writers racing on one agent cannot disagree.
+ * so two writers racing on one agent cannot disagree, and an erased agent gets none.
  */
 export async function writeAgentSnapshot(db: Kysely<Database>, s: AgentSnapshot): Promise<void> {
-  await db.insertInto('mister_smith.agent_snapshots')
-    .values({ agent_id: s.agentId, epoch: s.epoch, seq: s.seq, state: JSON.stringify(s.state), event_time: s.time !== undefined ? new Date(s.time) : null, events: s.events })
-    .onConflict((oc) => oc.columns(['agent_id', 'epoch', 'seq']).doNothing())
-    .execute();
+  // Never for an erased agent: one statement, so an erasure either sees this row (and deletes it)
+  // or this insert sees the erasure's record (ARCHITECTURE decision 6).
+  await sql`
+    INSERT INTO mister_smith.agent_snapshots (agent_id, epoch, seq, state, event_time, events)
+    SELECT ${s.agentId}, ${s.epoch}, ${s.seq}, ${JSON.stringify(s.state)}::jsonb, ${s.time !== undefined ? new Date(s.time) : null}::timestamptz, ${s.events}
+    WHERE NOT EXISTS (SELECT 1 FROM mister_smith.erased_agents WHERE agent_id = ${s.agentId})
+    ON CONFLICT (agent_id, epoch, seq) DO NOTHING`.execute(db);
 }
 
 /**
