@@ -120,11 +120,11 @@ export class MisterSmithSaver extends BaseCheckpointSaver {
       await provisionLangGraph(this.#nats, this.topology);
       await migrateLangGraph(this.#pg, this.schema);
       this.#kv = await JetStreamKvStore.open(this.#nats, this.topology.bucket.bucket, { maxValueSize: this.topology.bucket.maxValueSize ?? 1024 * 1024 });
-      this.#lastRecovery = await recoverCheckpoints({ log: this.#log, pg: this.#pg, schema: this.schema, sink: this.#sink });
+      this.#lastRecovery = await recoverCheckpoints({ log: this.#log, pg: this.#pg, schema: this.schema, sink: this.#sink, kv: this.#kv });
     })().catch((e: unknown) => { this.#setup = undefined; throw e; }));
   }
 
-  /** What the last `setup()` replayed from the stream into PostgreSQL. */
+  /** What the last `setup()` replayed from the stream into PostgreSQL, and how many lagging KV heads it moved forward. */
   get lastRecovery(): RecoveryReport | undefined {
     return this.#lastRecovery;
   }

@@ -57,12 +57,22 @@ export async function repairHead(nats: NatsHandle, kv: KvStore, log: JetStreamEv
     throw e;
   }
   if (!msg) return;
-  const record = decodeEvent(msg.data).data as CheckpointRecord;
-  const seq = msg.seq;
-  await kv.cas(keys.headKey, (cur) => {
+  await advanceHead(kv, keys, msg.seq, decodeEvent(msg.data).data as CheckpointRecord, { create: true });
+}
+
+/**
+ * Compare-and-set of a thread namespace's KV head up to the checkpoint event `record` at stream
+ * sequence `seq`, only ever forward: a head at that sequence or later (a live writer's) is left
+ * alone. Without `create`, an absent head (expired, purged by maintenance) stays absent: readers
+ * then take the thread from PostgreSQL. Returns whether KV was written.
+ */
+export async function advanceHead(kv: KvStore, keys: ThreadKeys, seq: number, record: CheckpointRecord, options: { create: boolean }): Promise<boolean> {
+  const r = await kv.cas(keys.headKey, (cur) => {
     const head = cur && cur.operation === 'PUT' ? decodeHead(cur.value) : null;
+    if (!head && !options.create) return undefined;
     if (head && head.seq >= seq) return undefined;
     const next: HeadEntry = head && head.record.id > record.id ? { ...head, seq } : { record: { ...record, newChannels: [] }, seq, writes: null };
     return encodeHead(next);
   });
+  return r.written;
 }
