@@ -268,9 +268,10 @@ export class ProjectionRunner implements AsyncDisposable {
   async #readerStalled(cp: Checkpoint): Promise<boolean> {
     let head: number;
     try {
-      // An empty stream has nothing to deliver, whatever its last sequence was.
+      // The last message that still exists (an empty stream, or one whose newest messages were
+      // removed, has nothing more to deliver, whatever its last sequence was).
       const st = await streamState(this.#deps.nats, this.#streamName);
-      head = st.messages === 0 ? 0 : await this.#headOf(st);
+      head = st.messages === 0 ? 0 : await lastSeqOf(this.#deps.nats, this.#streamName, this.#deps.topology.namespace, this.#filter ?? '>');
     } catch (e) {
       // The stream is unreachable (a leader election): the reader cannot read either; look again later.
       this.#logger.debug({ projection: this.name, err: e }, 'could not read the head while the reader is idle');

@@ -61,4 +61,26 @@ describe('ProjectionRunner: a stalled reader', () => {
     expect(opened).toBe(1);
     expect(await runner.status()).toMatchObject({ lag: 0, stalledMs: 0, readerRestarts: 0 });
   });
+
+  it('is not reopened when the newest events were removed from the stream (nothing is left to deliver)', async () => {
+    await using env = await startTestEnv();
+    await createCounterTable(env.pg);
+    const acks = await env.logs.agentState.appendBatch(stateWorkload(6, { agents: 1, keys: 1 }));
+    let opened = 0;
+    // Two subject families: the runner reads the whole stream (its head is then the stream's, not a filter's).
+    await using runner = new ProjectionRunner(countingProjection({ subjects: ['agents.state.>', 'agents.lifecycle.>'] }), {
+      nats: env.nats, pg: env.pg, topology: env.topology, openReader: (n, o) => { opened++; return openStreamReader(n, o); },
+    }, { stallAfterMs: 300 });
+    await runner.start();
+    await waitFor(async () => (await readCheckpoint(env.pg.db, 'counter'))?.seq === acks.at(-1)!.seq, { what: 'caught up' });
+    // An appended event removed before the runner could read it (an erasure purges subjects): the
+    // stream's last sequence is past the checkpoint, yet there is nothing to deliver.
+    await runner.pause();
+    const purged = await env.logs.agentState.append(stateWorkload(1, { agents: 1, keys: 1, salt: 'gone' })[0]!);
+    await env.nats.jsm.streams.deleteMessage(env.topology.streams.agentState.name, purged.seq);
+    runner.resume();
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(opened).toBe(2);
+    expect(await runner.status()).toMatchObject({ stalledMs: 0, readerRestarts: 0 });
+  });
 });
