@@ -3,28 +3,14 @@
  * `<!-- langgraph:example -->`) and run by plain `node` as a user would run it, against the
  * shared NATS and PostgreSQL, in this spec's namespace and database.
  */
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { readMarkedCodeBlock, startTestEnv, type TestEnv } from '@mister-smith/core/testing';
+import { readMarkedCodeBlock, runNodeModule, startTestEnv, type TestEnv } from '@mister-smith/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { langGraphTopology } from './nats/langGraphTopology.js';
 import { deprovisionLangGraph } from './nats/provisionLangGraph.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const packageDir = fileURLToPath(new URL('../', import.meta.url));
-
-function runNode(code: string, cwd: string, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module'], { cwd, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => { stdout += c.toString('utf8'); });
-    child.stderr.on('data', (c: Buffer) => { stderr += c.toString('utf8'); });
-    child.once('error', reject);
-    child.once('exit', (exit) => resolve({ code: exit, stdout, stderr }));
-    child.stdin.end(code);
-  });
-}
 
 let env: TestEnv;
 beforeAll(async () => { env = await startTestEnv({ provision: false, migrate: false }); });
@@ -37,7 +23,7 @@ describe('README LangGraph.js example', () => {
   it('runs as written: interrupt and resume, history, a fork from an old checkpoint, memory read by another thread', async () => {
     const code = await readMarkedCodeBlock(`${root}README.md`, 'langgraph:example');
     expect(code).toContain('new StateGraph(State)');
-    const run = await runNode(code, packageDir, env.childEnv());
+    const run = await runNodeModule(code, { cwd: packageDir, env: env.childEnv() });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const lines = run.stdout.trim().split('\n');
