@@ -11,14 +11,21 @@ import { AsyncQueue } from '../util/AsyncQueue.js';
  * tests of the state store. It passes the same contract suite as `JetStreamEventLog`.
  */
 export class InMemoryEventLog implements EventLog {
+  readonly stream: string;
   readonly #epoch: number;
   readonly #events: RecordedEvent[] = [];
   readonly #ids = new Map<string, number>();
   readonly #heads = new Map<string, number>();
   readonly #live = new Set<(r: RecordedEvent) => void>();
 
-  constructor(options: { epoch?: number } = {}) {
+  constructor(options: { epoch?: number; stream?: string } = {}) {
     this.#epoch = options.epoch ?? Date.now();
+    this.stream = options.stream ?? 'MEMORY';
+  }
+
+  /** Subjects are stored as they are (no namespace). */
+  subjectOf(logical: string): string {
+    return logical;
   }
 
   async epoch(): Promise<number> {
@@ -57,7 +64,7 @@ export class InMemoryEventLog implements EventLog {
   }
 
   #matching(options: ReadOptions): RecordedEvent[] {
-    const filter = assertSubject(options.filter, { wildcards: true });
+    const filter = assertSubject(options.filter ?? '>', { wildcards: true });
     const from = options.from ?? 'start';
     const fromSeq = from === 'start' ? 1 : from === 'new' ? this.#events.length + 1 : 'seq' in from ? from.seq : 1;
     const since = typeof from === 'object' && 'time' in from ? from.time.getTime() : undefined;
@@ -80,7 +87,7 @@ export class InMemoryEventLog implements EventLog {
     const stored = this.#matching(options);
     for (const record of stored) queue.push({ kind: 'event', record });
     queue.push({ kind: 'caught-up', seq: stored.at(-1)?.seq ?? this.#events.length });
-    const filter = options.filter;
+    const filter = options.filter ?? '>';
     const listener = (record: RecordedEvent) => {
       if (subjectMatches(filter, record.streamSubject) && (options.toSeq === undefined || record.seq <= options.toSeq)) queue.push({ kind: 'event', record });
     };
