@@ -21,7 +21,7 @@ async function collect(it: AsyncIterable<LogItem>): Promise<number[]> {
  * The `EventLog` contract, run against every implementation (a JetStream stream capturing
  * `agents.state.>`, in memory): call it inside a `describe` with a factory for an empty log.
  */
-export function eventLogContract(open: () => Promise<{ log: EventLog; dispose(): Promise<void> }>): void {
+export function eventLogContract(open: () => Promise<{ log: EventLog; dispose(): PromiseLike<void> }>): void {
   const withLog = (fn: (log: EventLog) => Promise<void>) => async () => {
     const { log, dispose } = await open();
     try { await fn(log); } finally { await dispose(); }

@@ -13,7 +13,7 @@ async function errorOf(p: Promise<unknown>): Promise<unknown> {
  * The `KvStore` contract, run against every implementation (JetStream KV, in memory): call it inside
  * a `describe`, with a factory that opens an empty bucket and a disposer.
  */
-export function kvStoreContract(open: () => Promise<{ kv: KvStore; dispose(): Promise<void> }>): void {
+export function kvStoreContract(open: () => Promise<{ kv: KvStore; dispose(): PromiseLike<void> }>): void {
   const withKv = (fn: (kv: KvStore) => Promise<void>) => async () => {
     const { kv, dispose } = await open();
     try { await fn(kv); } finally { await dispose(); }

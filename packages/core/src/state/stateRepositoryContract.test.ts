@@ -9,7 +9,7 @@ const row = (agentId: string, stateKey: string, seq: number, value: unknown, ext
  * The `StateRepository` contract, run against every implementation (PostgreSQL `agents.state`, in
  * memory): call it inside a `describe` with a factory for an empty repository.
  */
-export function stateRepositoryContract(open: () => Promise<{ repository: StateRepository; dispose(): Promise<void> }>): void {
+export function stateRepositoryContract(open: () => Promise<{ repository: StateRepository; dispose(): PromiseLike<void> }>): void {
   const withRepo = (fn: (r: StateRepository) => Promise<void>) => async () => {
     const { repository, dispose } = await open();
     try { await fn(repository); } finally { await dispose(); }
