@@ -321,6 +321,22 @@ describe('chaos: 3-node NATS cluster, PostgreSQL outage, bridge and projector ki
     let active: ServiceProcess | undefined;
     expect(await eventually(async () => (active = await activeProjector()) !== undefined, 20_000), 'one projector holds the agent-state projection').toBe(true);
     const before = await checkpoints();
+    // What the active instance says of its AGENT_STATE projections (a stall shows here: state, reason, stalledMs, readerRestarts).
+    const activeSaid = await (async () => {
+      try {
+        const said: string[] = [];
+        const replies = await admin.nc.requestMany(projectorSubject(namespace, 'status'), '{}', { strategy: 'count', maxMessages: projectors.filter((p) => p.alive()).length, maxWait: 2000 });
+        for await (const m of replies) {
+          const r = m.json<{ instance: string; result?: { projections: { name: string; active: boolean; state: string; reason?: string; stalledMs?: number; readerRestarts?: number; lag: number }[] } }>();
+          for (const p of r.result?.projections ?? []) {
+            if (p.active && STATE_PROJECTIONS.includes(p.name)) said.push(`${r.instance} ${p.name}: ${p.state}, lag ${p.lag}, stalled ${p.stalledMs ?? 0} ms, reader reopened ${p.readerRestarts ?? 0}${p.reason ? ` (${p.reason})` : ''}`);
+          }
+        }
+        return said.join('; ');
+      } catch (e) {
+        return `status unavailable: ${(e as Error).message}`;
+      }
+    })();
     expectedExits.add(active!);
     await active!.kill();
     // What the killed projector can have projected ends here: only the standby can project past it.
@@ -335,7 +351,7 @@ describe('chaos: 3-node NATS cluster, PostgreSQL outage, bridge and projector ki
     const successorFound = await eventually(async () => (successor = await activeProjector()) !== undefined, 20_000);
     const after = await checkpoints();
     console.log(`${active!.name} (active) killed with SIGKILL at stream seq ${seqAtKill}, checkpoints ${JSON.stringify(Object.fromEntries(before))}; ` +
-      `${load!.acked() - ackedAtKill} writes acknowledged since; ${successor?.name ?? 'no projector'} took over: ${tookOver} (projected to ${target}), checkpoints now ${JSON.stringify(Object.fromEntries(after))}`);
+      `a projector said before the kill: ${activeSaid}; ${load!.acked() - ackedAtKill} writes acknowledged since; ${successor?.name ?? 'no projector'} took over: ${tookOver} (projected to ${target}), checkpoints now ${JSON.stringify(Object.fromEntries(after))}`);
     expect(writtenAfter).toBe(true);
     expect(target).toBeGreaterThan(seqAtKill);
     expect(tookOver).toBe(true);
