@@ -3,6 +3,7 @@ import { benchProjections } from '@mister-smith/projections/bench';
 import type { BenchFigure, BenchSection } from './BenchFigure.js';
 import { benchBackup } from './benchBackup.js';
 import { benchConflicts } from './benchConflicts.js';
+import { benchGroupCommit } from './benchGroupCommit.js';
 import { benchLangGraph } from './benchLangGraph.js';
 import { benchSnapshots } from './benchSnapshots.js';
 import { benchState } from './benchState.js';
@@ -24,6 +25,7 @@ async function projections(env: Parameters<BenchSection['run']>[0], opts: Parame
 export const sections: readonly BenchSection[] = [
   { name: 'state', run: benchState },
   { name: 'conflict', run: benchConflicts },
+  { name: 'group-commit', run: benchGroupCommit },
   { name: 'actors', run: (env, opts) => benchActors(env, opts) },
   { name: 'timers', run: (env, opts) => benchTimers(env, opts) },
   { name: 'projection', run: projections },
