@@ -94,19 +94,13 @@ export async function commitStateWrite(path: WritePath, req: WriteRequest): Prom
       view.seq = Math.max(view.seq, ack.seq);
       view.entries.set(key, entry);
       const kvWrite = path.kvWriter.enqueue(view, key, kvKey, entry);
-      path.writeBehind.add({ agentId, stateKey: key, ...entry });
-      if (command) path.writeBehind.addCommand({ agentId, ...command, version: { epoch: ack.epoch, seq: ack.seq }, recordedAt: new Date(event.time) });
-      // A PostgreSQL-durable write joins the next group-commit transaction while KV is written,
-      // instead of after it: the two round trips overlap.
-      const durable = (opts.durability ?? path.durability) === 'postgres'
-        ? flushCommitted(path.writeBehind, agentId, key, ack, (row) => row.agentId === agentId && row.stateKey === key)
-        : undefined;
-      void durable?.catch(() => undefined); // awaited below; handled now so a failure meanwhile is not unhandled
       if (path.awaitKv) await kvWrite;
       path.cache.remember(kvKey, entry);
       path.metrics.writes.inc({ strategy: strategy.name });
       if (conflict) path.reportConflict(conflict);
-      if (durable) await durable;
+      path.writeBehind.add({ agentId, stateKey: key, ...entry });
+      if (command) path.writeBehind.addCommand({ agentId, ...command, version: { epoch: ack.epoch, seq: ack.seq }, recordedAt: new Date(event.time) });
+      if ((opts.durability ?? path.durability) === 'postgres') await flushCommitted(path.writeBehind, agentId, key, ack, (row) => row.agentId === agentId && row.stateKey === key);
       return { version: { epoch: ack.epoch, seq: ack.seq }, value: op === 'delete' ? undefined : value, merged: conflict !== undefined };
     } catch (e) {
       if (!MisterSmithError.is(e, 'SEQUENCE_CONFLICT')) throw e;
