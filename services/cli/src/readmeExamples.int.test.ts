@@ -5,29 +5,13 @@
  * this package's folder. The snippets read NATS_URL / DATABASE_URL from the environment, which
  * points at this spec's namespace and database.
  */
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
-import { readMarkedCodeBlock, startTestEnv, type TestEnv } from '@mister-smith/core/testing';
+import { readMarkedCodeBlock, runNodeModule, startTestEnv, type TestEnv } from '@mister-smith/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const packageDir = fileURLToPath(new URL('../', import.meta.url));
 const BLOCKS = ['cli-api:stack', 'cli-api:supervisor', 'cli-api:subscribe', 'cli-api:rebuild', 'cli-api:functions'];
-
-function runNode(code: string, cwd: string, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const childEnv: Record<string, string | undefined> = { ...process.env, ...env };
-    delete childEnv.MISTER_SMITH_DATA_DIR;
-    const child = spawn(process.execPath, ['--input-type=module'], { cwd, env: childEnv, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => { stdout += c.toString('utf8'); });
-    child.stderr.on('data', (c: Buffer) => { stderr += c.toString('utf8'); });
-    child.once('error', reject);
-    child.once('exit', (exit) => resolve({ code: exit, stdout, stderr }));
-    child.stdin.end(code);
-  });
-}
 
 let env: TestEnv;
 beforeAll(async () => { env = await startTestEnv(); });
@@ -42,7 +26,8 @@ describe('README programmatic examples', () => {
       compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
     });
     expect(diagnostics ?? []).toEqual([]);
-    const run = await runNode(outputText, packageDir, env.childEnv());
+    // The data directory of a developer's shell must not leak into the snippets' embedded defaults.
+    const run = await runNodeModule(outputText, { cwd: packageDir, env: { ...env.childEnv(), MISTER_SMITH_DATA_DIR: undefined } });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const lines = run.stdout.trim().split('\n');

@@ -1,30 +1,16 @@
 // The supervisor service with the agent-runtime test types, as a separate process for kill -9 scenarios.
-// Configured like supervisorChild.mjs (NATS_URL, DATABASE_URL, MISTER_SMITH_NAMESPACE,
-// MISTER_SMITH_PROFILE, MISTER_SMITH_SUPERVISOR_ID, LEASE_TTL_SECONDS), plus HANG_AFTER_STEP=1: the
+// Configured like every supervisor child (see supervisorProcess.mjs), plus HANG_AFTER_STEP=1: the
 // `payer` agent's `pay` hangs right after its step is recorded (the worst moment to die).
 // Agent types: assistant, counter, and
 // - payer: `pay { amount }` charges once in a step (a row in public.charges), then records the payment;
 // - slow: `inc` increments `count` after a short pause, so commands queue up behind each other.
 import { assistantAgent, counterAgent, defineAgentType } from '../../../packages/actors/dist/index.js';
-import { buildTopology, connectNats, createDatabase, createLogger, loadConfig } from '@mister-smith/core';
-import { createSupervisorService } from '../../../services/supervisor/dist/index.js';
+import { runSupervisorProcess } from './supervisorProcess.mjs';
 
-const parent = Number(process.env.MS_PARENT_PID ?? 0);
-if (parent > 0) {
-  setInterval(() => {
-    try { process.kill(parent, 0); } catch { process.exit(70); }
-  }, 500).unref();
-}
-
-const config = loadConfig(process.env);
-const supervisorId = process.env.MISTER_SMITH_SUPERVISOR_ID;
-const logger = createLogger(`supervisor-${supervisorId}`, { level: process.env.LOG_LEVEL ?? 'warn' });
-const nats = await connectNats({ ...config.nats, name: `runtime-${supervisorId}` });
-const pg = await createDatabase(config.databaseUrl, { max: 6, applicationName: `runtime-${supervisorId}` });
-const topology = buildTopology({ namespace: config.namespace, profile: config.profile, clusterSize: nats.clusterSize, leaseTtlSeconds: Number(process.env.LEASE_TTL_SECONDS ?? 15) });
 const hang = process.env.HANG_AFTER_STEP === '1';
 
-const payer = defineAgentType({
+/** `pay { amount }`: one charge row per command, in a durable step; the database is the process's. */
+const payerAgent = (pg) => defineAgentType({
   name: 'payer',
   initialState: { paid: 0 },
   commands: {
@@ -56,23 +42,7 @@ const slow = defineAgentType({
   },
 });
 
-const service = await createSupervisorService({
-  nats, pg, topology, logger, supervisorId,
-  agentTypes: [assistantAgent, counterAgent, payer, slow],
-  forwardTimeoutMs: Number(process.env.FORWARD_TIMEOUT_MS ?? 2000),
+await runSupervisorProcess('runtime', (pg) => ({
+  agentTypes: [assistantAgent, counterAgent, payerAgent(pg), slow],
   scheduler: { pollMs: 200, lockPollMs: 200, retryMs: 250, ownerGraceMs: 1000 },
-});
-process.stdout.write(`supervisor-ready ${JSON.stringify({ pid: process.pid, supervisorId: service.supervisor.supervisorId })}\n`);
-
-let stopping = false;
-process.once('SIGTERM', () => {
-  if (stopping) return;
-  stopping = true;
-  void (async () => {
-    let code = 0;
-    try { await service.stop(); } catch (e) { code = 1; process.stderr.write(`supervisor stop failed: ${e?.message ?? e}\n`); }
-    await nats.close().catch(() => undefined);
-    await pg.close().catch(() => undefined);
-    process.exit(code);
-  })();
-});
+}));
