@@ -3,7 +3,7 @@
  * first: `npx tsc -b services/cli`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,8 +66,8 @@ export interface RunningCli {
   readonly pid: number;
   stdout(): string;
   stderr(): string;
-  /** Resolves with the first stdout line matching `re` (rejects after `timeoutMs` or on exit). */
-  waitForLine(re: RegExp, timeoutMs?: number): Promise<string>;
+  /** Resolves with the first line of stdout (or `from` stderr) matching `re` (rejects after `timeoutMs` or on exit). */
+  waitForLine(re: RegExp, timeoutMs?: number, from?: 'stdout' | 'stderr'): Promise<string>;
   /** Sends a signal. */
   kill(signal: NodeJS.Signals): void;
   /** Resolves when it exits (SIGKILL after `timeoutMs`, and the run then fails the test). */
@@ -89,7 +89,7 @@ export function startCli(args: readonly string[], env: Record<string, string | u
   let err = '';
   const waiters = new Set<() => void>();
   child.stdout!.setEncoding('utf8').on('data', (c: string) => { out += c; for (const w of waiters) w(); });
-  child.stderr!.setEncoding('utf8').on('data', (c: string) => { err += c; });
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => { err += c; for (const w of waiters) w(); });
   let done = false;
   const exited = new Promise<CliRun>((resolveExit) => {
     child.once('close', (code, signal) => {
@@ -103,14 +103,14 @@ export function startCli(args: readonly string[], env: Record<string, string | u
     pid: child.pid!,
     stdout: () => out,
     stderr: () => err,
-    waitForLine(re, timeoutMs = 30_000) {
+    waitForLine(re, timeoutMs = 30_000, from = 'stdout') {
       return new Promise<string>((resolveLine, reject) => {
         const check = () => {
-          const hit = out.split('\n').find((l) => re.test(l));
+          const hit = (from === 'stdout' ? out : err).split('\n').find((l) => re.test(l));
           if (hit !== undefined) { cleanup(); resolveLine(hit); return; }
-          if (done) { cleanup(); reject(new Error(`the CLI exited before printing ${re}:\nstdout: ${out}\nstderr: ${err.slice(-2000)}`)); }
+          if (done) { cleanup(); reject(new Error(`the CLI exited before printing ${re} on ${from}:\nstdout: ${out}\nstderr: ${err.slice(-2000)}`)); }
         };
-        const timer = setTimeout(() => { cleanup(); reject(new Error(`no line matching ${re} within ${timeoutMs} ms:\nstdout: ${out}\nstderr: ${err.slice(-2000)}`)); }, timeoutMs);
+        const timer = setTimeout(() => { cleanup(); reject(new Error(`no ${from} line matching ${re} within ${timeoutMs} ms:\nstdout: ${out}\nstderr: ${err.slice(-2000)}`)); }, timeoutMs);
         const cleanup = () => { clearTimeout(timer); waiters.delete(check); };
         waiters.add(check);
         check();
@@ -144,15 +144,14 @@ export function expectOneLineError(run: CliRun): string {
   return lines[0]!;
 }
 
-/** Runs `tasks` with at most `limit` at a time (child processes on a small machine). */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
+/** Pids of the nats-server processes whose JetStream store is `dir` (Linux process table). */
+export function natsServersOn(dir: string): number[] {
+  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+    try {
+      const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+      return argv[0]!.endsWith('nats-server') && argv[argv.indexOf('-sd') + 1] === dir && alive(Number(p));
+    } catch {
+      return false; // exited while we looked
     }
-  }));
-  return out;
+  }).map(Number);
 }

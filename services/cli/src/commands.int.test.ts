@@ -9,7 +9,8 @@ import type { KvEntryView } from './commands/kvGet.js';
 import type { MigrateResult } from './commands/migrate.js';
 import type { ProjectionStatusView } from './commands/projectionsStatus.js';
 import type { StreamInfoView } from './commands/streams.js';
-import { expectOneLineError, mapLimit, runCli, startCli, tempDataDir, type CliRun } from './cliTestKit.test.js';
+import { expectOneLineError, runCli, startCli, tempDataDir, type CliRun } from './cliTestKit.test.js';
+import { mapLimit } from '@mister-smith/core/util';
 
 const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 

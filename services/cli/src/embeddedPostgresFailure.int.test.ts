@@ -1,19 +1,7 @@
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { alive, expectOneLineError, runCli, tempDataDir, type CliRun } from './cliTestKit.test.js';
-
-/** Pids of nats-server processes storing in `dir` (Linux process table). */
-function natsServersOn(dir: string): number[] {
-  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
-    try {
-      const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
-      return argv[0]!.endsWith('nats-server') && argv[argv.indexOf('-sd') + 1] === dir && alive(Number(p));
-    } catch {
-      return false; // exited while we looked
-    }
-  }).map(Number);
-}
+import { expectOneLineError, natsServersOn, runCli, tempDataDir, type CliRun } from './cliTestKit.test.js';
 
 /** Asserts the run started the embedded nats-server, then stopped it and left no stack file. */
 function expectNatsStartedThenStopped(run: CliRun, dataDir: string): void {

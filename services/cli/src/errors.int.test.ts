@@ -1,6 +1,7 @@
 import { startTestEnv } from '@mister-smith/core/testing';
 import { describe, expect, it } from 'vitest';
-import { expectOneLineError, mapLimit, runCli, tempDataDir } from './cliTestKit.test.js';
+import { expectOneLineError, runCli, tempDataDir } from './cliTestKit.test.js';
+import { mapLimit } from '@mister-smith/core/util';
 
 // Usage errors of every command are covered in-process by program.unit.test.ts; here the built
 // binary shows the same behaviour end to end, and what only a running command can refuse.

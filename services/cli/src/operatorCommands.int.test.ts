@@ -9,7 +9,8 @@ import type { HistoryEntry } from './commands/agentsHistory.js';
 import type { KvBucketView } from './commands/kvList.js';
 import type { TaskDetail } from './commands/tasksGet.js';
 import type { TaskView } from './commands/tasksList.js';
-import { BIN, childEnv, expectOneLineError, mapLimit, runCli, tempDataDir, type CliRun } from './cliTestKit.test.js';
+import { BIN, childEnv, expectOneLineError, runCli, tempDataDir, type CliRun } from './cliTestKit.test.js';
+import { mapLimit } from '@mister-smith/core/util';
 
 /** Runs the CLI with `input` on stdin. */
 function runWithStdin(args: readonly string[], env: Record<string, string | undefined>, input: string): Promise<CliRun> {
