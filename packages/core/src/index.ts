@@ -6,8 +6,8 @@ export {
 } from './config/identifiers.js';
 export { loadConfig, redactUrl } from './config/loadConfig.js';
 export type { MisterSmithConfig, NatsConnectionConfig } from './config/loadConfig.js';
-export { buildTopology, namespacedName, namespacedSubject } from './config/topology.js';
-export type { BucketSpec, ConsumerSpec, StreamSpec, Topology, TopologyOptions, TopologyProfile } from './config/topology.js';
+export { buildTopology, largeValuesBucketName, namespacedName, namespacedSubject } from './config/topology.js';
+export type { BucketSpec, ConsumerSpec, ObjectStoreSpec, StreamSpec, Topology, TopologyOptions, TopologyProfile } from './config/topology.js';
 
 export { connectNats } from './nats/connectNats.js';
 export type { ConnectNatsOptions, NatsHandle, NatsStatusEvent } from './nats/connectNats.js';
@@ -16,7 +16,7 @@ export type { FeatureGates, ServerVersion } from './nats/featureGates.js';
 export { classifyNatsError, isTransientNatsError, jsApiCode, JsCodes } from './nats/natsErrors.js';
 export { deprovision, provision } from './nats/provision.js';
 export type { ProvisionReport } from './nats/provision.js';
-export { bucketStreamConfigOf, consumerConfigOf, streamConfigOf } from './nats/streamConfigs.js';
+export { bucketStreamConfigOf, consumerConfigOf, objectStoreStreamConfigOf, streamConfigOf } from './nats/streamConfigs.js';
 
 export { CURRENT_SCHEMA_VERSION, compareVersions } from './events/EventEnvelope.js';
 export type { Event, EventEnvelope, RecordedEvent, StreamPosition } from './events/EventEnvelope.js';
@@ -65,6 +65,14 @@ export type { AgentLifecycleChanged, AgentLifecycleChangedData, LifecycleState, 
 export { TASK_PHASES, taskEventType } from './state/taskEvents.js';
 export type { TaskEvent, TaskEventData, TaskPhase, TaskStatus } from './state/taskEvents.js';
 export { writeKvForward } from './state/writeKvForward.js';
+export { writeStateToKv } from './state/writeStateToKv.js';
+export type { LargeValueParts } from './state/writeStateToKv.js';
+export {
+  DEFAULT_LARGE_VALUE_LIMITS, InMemoryLargeValues, JetStreamLargeValues, agentObjectPrefix, externalizeValue, fetchLargeValue, isLargeValueRef, isUnresolved,
+  largeValueLimits, oversizedJson, resolveEntry, resolveEventValue, resolveStateChangedData, storeLargeValue,
+} from './state/largeValues.js';
+export type { Externalized, LargeValueLimits, LargeValueRef, LargeValueStore } from './state/largeValues.js';
+export { resolveLogItem, resolvingEventLog } from './state/resolvingEventLog.js';
 export type { ForwardWriteOutcome } from './state/writeKvForward.js';
 export { createStateStore } from './state/createStateStore.js';
 export type { StateStoreDeps } from './state/createStateStore.js';

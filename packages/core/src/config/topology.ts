@@ -37,6 +37,22 @@ export interface BucketSpec {
   readonly maxValueSize?: number;
 }
 
+/**
+ * The JetStream Object Store bucket that holds state values too large to travel inline (ARCHITECTURE
+ * point 9). Its stream is `OBJ_<bucket>`. Objects expire after `maxAgeSeconds` (0: never): longer
+ * than any `StateChanged` event or KV entry that can refer to one (the stream's `max_age` plus the
+ * KV TTL plus a margin), while PostgreSQL rows and the event archive hold the values themselves.
+ */
+export interface ObjectStoreSpec {
+  readonly bucket: string;
+  readonly description: string;
+  readonly storage: 'file' | 'memory';
+  readonly replicas: number;
+  readonly maxAgeSeconds: number;
+  readonly maxBytes: number;
+  readonly placement?: { readonly cluster?: string; readonly tags?: readonly string[] };
+}
+
 /** A consumer as seed section 6.3 describes it. `name: undefined` means ephemeral. */
 export interface ConsumerSpec {
   readonly stream: string;
@@ -68,6 +84,8 @@ export interface Topology {
     readonly queryCache: BucketSpec;
     readonly agentLeases: BucketSpec;
   };
+  /** Object Store buckets: `largeValues` holds state values over the inline limit, by reference. */
+  readonly objects: { readonly largeValues: ObjectStoreSpec };
   readonly consumers: {
     readonly taskProcessor: ConsumerSpec;
     /**
@@ -99,6 +117,8 @@ export interface TopologyOptions {
   readonly placementCluster?: string;
   /** Lease TTL for AGENT_LEASES, seconds (default 15). */
   readonly leaseTtlSeconds?: number;
+  /** Storage reserved for the LARGE_VALUES object store, bytes (default 1 GiB; the test profile 64 MiB). */
+  readonly largeValuesMaxBytes?: number;
 }
 
 /** Prefixes a stream or bucket name with the namespace: `ns` + `AGENT_STATE` -> `NS_AGENT_STATE`. */
@@ -112,6 +132,14 @@ export function namespacedSubject(namespace: string | undefined, subject: string
 }
 
 const MB = 1024 * 1024;
+
+/** The name of a namespace's large-value Object Store bucket: `NS_LARGE_VALUES` (stream `OBJ_NS_LARGE_VALUES`). */
+export function largeValuesBucketName(namespace: string | undefined): string {
+  return namespacedName(namespace, 'LARGE_VALUES');
+}
+
+/** Seconds beyond the stream's max_age and the KV TTL that a large value's object outlives them. */
+const LARGE_VALUE_MARGIN_SECONDS = 600;
 
 /** Builds the seed topology (sections 6.1-6.3), namespaced and sized for the profile. */
 export function buildTopology(options: TopologyOptions = {}): Topology {
@@ -148,12 +176,23 @@ export function buildTopology(options: TopologyOptions = {}): Topology {
     discard: 'old', duplicateWindowSeconds: 120, allowRollupHdrs: false, denyDelete: false, denyPurge: false,
   };
   const bucket = (b: Omit<BucketSpec, 'bucket'> & { bucket: string }): BucketSpec => ({ ...b, bucket: name(b.bucket) });
+  const agentStateTtl: number = 1800;
+  const largeValuesMaxBytes = options.largeValuesMaxBytes ?? (test ? 64 * MB : 1024 * MB);
+  if (!Number.isInteger(largeValuesMaxBytes) || largeValuesMaxBytes < 1) throw msError('INVALID_CONFIG', `largeValuesMaxBytes must be a positive integer, got ${largeValuesMaxBytes}`);
+  const largeValues: ObjectStoreSpec = {
+    bucket: largeValuesBucketName(ns), description: 'State values too large for an event or a KV entry, by reference',
+    storage: 'file', replicas: replicas(3), maxBytes: largeValuesMaxBytes, placement: placement('agent-state'),
+    // An object outlives every event and KV entry that can refer to it: an event lives max_age, and a
+    // KV entry written from it (by the projection or a hydration) the KV TTL after that.
+    maxAgeSeconds: agentState.maxAgeSeconds === 0 || agentStateTtl === 0 ? 0 : agentState.maxAgeSeconds + agentStateTtl + LARGE_VALUE_MARGIN_SECONDS,
+  };
   return {
     namespace: ns,
     streams: { agentState, taskExecution, agentMessages },
+    objects: { largeValues },
     buckets: {
       session: bucket({ bucket: 'SESSION_DATA', description: 'Temporary user and agent session storage', ttlSeconds: 3600, storage: 'file', replicas: replicas(3), history: 1, placement: placement('session-data'), allowDirect: true }),
-      agentState: bucket({ bucket: 'AGENT_STATE', description: 'Fast access agent state cache', ttlSeconds: 1800, storage: 'file', replicas: replicas(3), history: 5, placement: placement('agent-state'), allowDirect: true, compression: 's2', maxValueSize: 1 * MB }),
+      agentState: bucket({ bucket: 'AGENT_STATE', description: 'Fast access agent state cache', ttlSeconds: agentStateTtl, storage: 'file', replicas: replicas(3), history: 5, placement: placement('agent-state'), allowDirect: true, compression: 's2', maxValueSize: 1 * MB }),
       agentConfig: bucket({ bucket: 'AGENT_CONFIG', description: 'Agent configuration and persistent settings', ttlSeconds: 0, storage: 'file', replicas: replicas(3), history: 10, placement: placement('configuration'), allowDirect: true }),
       queryCache: bucket({ bucket: 'QUERY_CACHE', description: 'Temporary query result cache', ttlSeconds: 300, storage: 'memory', replicas: 1, history: 1, placement: placement('cache'), allowDirect: true }),
       agentLeases: bucket({ bucket: 'AGENT_LEASES', description: 'Agent ownership leases (TTL = lease duration)', ttlSeconds: leaseTtl, storage: 'file', replicas: replicas(3), history: 1, placement: placement('agent-state'), allowDirect: false }),

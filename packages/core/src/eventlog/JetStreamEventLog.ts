@@ -12,6 +12,8 @@ import { AsyncQueue } from '../util/AsyncQueue.js';
 import { backoffMs } from '../util/backoffMs.js';
 import { sleep } from '../util/sleep.js';
 import { subjectMatches } from '../config/subjectMatches.js';
+import { JetStreamLargeValues, type LargeValueStore } from '../state/largeValues.js';
+import { resolveLogItem } from '../state/resolvingEventLog.js';
 import type { AppendOptions, AppendResult, EventLog, EventSubscription, LogItem, ReadOptions } from './EventLog.js';
 
 /** Options of the JetStream event log. */
@@ -19,6 +21,11 @@ export interface JetStreamEventLogOptions {
   readonly namespace?: string | undefined;
   /** Attempts for transient failures (leader election, timeouts), with the same Nats-Msg-Id. Default 6. */
   readonly maxAttempts?: number;
+  /**
+   * Where `StateChanged` values by reference are fetched from on reads and subscriptions (default:
+   * the namespace's LARGE_VALUES Object Store, opened on first use); `false` yields them unresolved.
+   */
+  readonly largeValues?: LargeValueStore | false;
 }
 
 /**
@@ -30,6 +37,7 @@ export class JetStreamEventLog implements EventLog {
   readonly #spec: StreamSpec;
   readonly #ns: string | undefined;
   readonly #maxAttempts: number;
+  readonly #largeValues: LargeValueStore | false | undefined;
   #epoch: number | undefined;
 
   constructor(nats: NatsHandle, spec: StreamSpec, options: JetStreamEventLogOptions = {}) {
@@ -37,6 +45,15 @@ export class JetStreamEventLog implements EventLog {
     this.#spec = spec;
     this.#ns = options.namespace;
     this.#maxAttempts = options.maxAttempts ?? 6;
+    this.#largeValues = options.largeValues;
+  }
+
+  /** A decoded item with a `StateChanged` value by reference put in place. */
+  async #resolved(item: LogItem): Promise<LogItem> {
+    if (this.#largeValues === false || item.kind !== 'event' || item.record.event.type !== 'StateChanged') return item;
+    const d = item.record.event.data as { ref?: unknown } | null;
+    if (!d || typeof d !== 'object' || d.ref === undefined) return item;
+    return resolveLogItem(this.#largeValues ?? JetStreamLargeValues.of(this.#nats, { namespace: this.#ns }), item);
   }
 
   /** The stream name. */
@@ -178,7 +195,7 @@ export class JetStreamEventLog implements EventLog {
       for await (const m of messages) {
         if (stopped) break;
         if (options.toSeq !== undefined && m.seq > options.toSeq) { markCaughtUp(options.toSeq); if (!live) break; }
-        queue.push(toItem(m));
+        queue.push(await this.#resolved(toItem(m)));
         count++;
         if (!caughtUp && m.seq >= head) markCaughtUp(m.seq);
         else if (!caughtUp && m.info.pending === 0 && (await headOf().catch(() => head)) <= m.seq) markCaughtUp(m.seq); // the head we aimed for was removed

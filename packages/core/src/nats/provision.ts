@@ -3,7 +3,7 @@ import type { Topology } from '../config/topology.js';
 import { msError } from '../errors/MisterSmithError.js';
 import type { NatsHandle } from './connectNats.js';
 import { JsCodes, classifyNatsError, jsApiCode } from './natsErrors.js';
-import { IMMUTABLE_STREAM_FIELDS, bucketStreamConfigOf, consumerConfigOf, diffConfig, streamConfigOf } from './streamConfigs.js';
+import { IMMUTABLE_STREAM_FIELDS, bucketStreamConfigOf, consumerConfigOf, diffConfig, objectStoreStreamConfigOf, streamConfigOf } from './streamConfigs.js';
 
 /** What one provisioning run did, resource by resource. */
 export interface ProvisionReport {
@@ -27,6 +27,7 @@ export async function provision(nats: NatsHandle, topology: Topology): Promise<P
   const streams = [
     ...Object.values(topology.streams).map(streamConfigOf),
     ...Object.values(topology.buckets).map((b) => bucketStreamConfigOf(b, nats.gates)),
+    ...Object.values(topology.objects).map(objectStoreStreamConfigOf),
   ];
   for (const cfg of streams) await ensureStream(nats, cfg, report);
   for (const c of [topology.consumers.taskProcessor, topology.consumers.taskDispatcher, topology.consumers.batchProcessor, topology.consumers.taskFeed]) {
@@ -110,11 +111,12 @@ async function ownersOf(nats: NatsHandle, subjects: readonly string[]): Promise<
   return [...owners];
 }
 
-/** Deletes every stream, bucket and consumer of a topology (tests and `teardown`). Missing ones are fine. */
+/** Deletes every stream, KV and Object Store bucket and consumer of a topology (tests and `teardown`). Missing ones are fine. */
 export async function deprovision(nats: NatsHandle, topology: Topology): Promise<string[]> {
   const names = [
     ...Object.values(topology.streams).map((s) => s.name),
     ...Object.values(topology.buckets).map((b) => `KV_${b.bucket}`),
+    ...Object.values(topology.objects).map((o) => `OBJ_${o.bucket}`),
   ];
   const deleted: string[] = [];
   for (const n of names) {

@@ -1,6 +1,6 @@
 import { nanos } from '@nats-io/nats-core';
 import type { ConsumerConfig, StreamConfig } from '@nats-io/jetstream';
-import type { BucketSpec, ConsumerSpec, StreamSpec } from '../config/topology.js';
+import type { BucketSpec, ConsumerSpec, ObjectStoreSpec, StreamSpec } from '../config/topology.js';
 import type { FeatureGates } from './featureGates.js';
 
 /** What provisioning sends for a stream: the spec in the server's vocabulary, gated fields stripped. */
@@ -46,6 +46,24 @@ export function bucketStreamConfigOf(spec: BucketSpec, gates: FeatureGates): Par
     deny_delete: true,
     allow_direct: spec.allowDirect,
     ...(spec.compression && gates.streamCompression ? { compression: spec.compression as StreamConfig['compression'] } : {}),
+    ...(spec.placement ? { placement: { cluster: spec.placement.cluster ?? '', tags: [...(spec.placement.tags ?? [])] } } : {}),
+  };
+}
+
+/** The stream behind an Object Store bucket (`OBJ_<bucket>`), shaped the way nats.js' Objm creates it. */
+export function objectStoreStreamConfigOf(spec: ObjectStoreSpec): Partial<StreamConfig> & { name: string } {
+  return {
+    name: `OBJ_${spec.bucket}`,
+    description: spec.description,
+    subjects: [`$O.${spec.bucket}.C.>`, `$O.${spec.bucket}.M.>`],
+    retention: 'limits' as StreamConfig['retention'],
+    max_bytes: spec.maxBytes,
+    storage: spec.storage as StreamConfig['storage'],
+    num_replicas: spec.replicas,
+    max_age: nanos(spec.maxAgeSeconds * 1000),
+    discard: 'new' as StreamConfig['discard'],
+    allow_rollup_hdrs: true,
+    allow_direct: true,
     ...(spec.placement ? { placement: { cluster: spec.placement.cluster ?? '', tags: [...(spec.placement.tags ?? [])] } } : {}),
   };
 }

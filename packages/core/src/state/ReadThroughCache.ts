@@ -10,7 +10,8 @@ import { LruCache } from './LruCache.js';
 import type { StateEntry } from './StateStore.js';
 import type { StateRepository } from './StateRepository.js';
 import type { VersionedValue } from './VersionedValue.js';
-import { writeKvForward } from './writeKvForward.js';
+import { resolveEntry } from './largeValues.js';
+import { writeStateToKv, type LargeValueParts } from './writeStateToKv.js';
 
 /** A versioned value with where it was read from. */
 export interface CachedValue extends VersionedValue {
@@ -18,7 +19,7 @@ export interface CachedValue extends VersionedValue {
 }
 
 /** Options of {@link ReadThroughCache}. */
-export interface ReadThroughCacheOptions {
+export interface ReadThroughCacheOptions extends LargeValueParts {
   readonly maxEntries: number;
   readonly ttlMs: number;
   /** Watch KV to move cached entries forward (default true; off when the cache is off). */
@@ -90,7 +91,9 @@ export class ReadThroughCache {
         if (e.operation !== 'PUT') { l1.delete(e.key); continue; }
         try {
           const entry = decodeKvStateEntry(e.key, e.value);
-          if (compareVersions(entry, cached) > 0) l1.set(e.key, { ...entry, source: 'kv' });
+          if (compareVersions(entry, cached) <= 0) continue;
+          // A value by reference is fetched by the next read, not by the watch.
+          if (entry.ref) l1.delete(e.key); else l1.set(e.key, { ...entry, source: 'kv' });
         } catch {
           l1.delete(e.key);
         }
@@ -134,7 +137,7 @@ export class ReadThroughCache {
     await this.#opts.pendingWrite(kvKey);
     const item = await this.#kv.get(kvKey);
     if (item) {
-      const entry = decodeKvStateEntry(kvKey, item.value);
+      const entry = await resolveEntry(this.#opts.values, decodeKvStateEntry(kvKey, item.value), `KV entry ${kvKey}`);
       fill({ ...entry, source: 'kv' });
       metrics.reads.inc({ source: 'kv' });
       return { ...entry, source: 'kv' };
@@ -143,7 +146,7 @@ export class ReadThroughCache {
     metrics.reads.inc({ source: 'postgres' });
     if (!row) return undefined;
     // Lazy hydration: never overwrite a newer value that raced into KV meanwhile.
-    if (!row.tombstone) await writeKvForward(this.#kv, kvKey, row);
+    if (!row.tombstone) await writeStateToKv(this.#kv, this.#opts, agentId, key, kvKey, row);
     fill({ ...row, source: 'postgres' });
     return { ...row, source: 'postgres' };
   }

@@ -123,6 +123,13 @@ export interface StateStoreOptions {
    * previous value for that moment). `background` saves one round trip per write.
    */
   readonly kvWrite?: 'background' | 'await';
+  /**
+   * Large values (bytes of the JSON of a value and its stored form): over `inlineBytes` (default
+   * 256 KiB) a value goes to the LARGE_VALUES Object Store and the event and KV entry carry a
+   * reference; over `maxBytes` (default 64 MiB) a write is refused with PAYLOAD_TOO_LARGE before
+   * anything is written.
+   */
+  readonly largeValues?: { readonly inlineBytes?: number; readonly maxBytes?: number };
 }
 
 /**

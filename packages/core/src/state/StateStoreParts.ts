@@ -3,6 +3,7 @@ import type { Registry } from 'prom-client';
 import type { EventLog } from '../eventlog/EventLog.js';
 import type { KvStore } from '../kv/KvStore.js';
 import type { StateRepository } from './StateRepository.js';
+import type { LargeValueStore } from './largeValues.js';
 
 /** The buckets without an owner that `shared()` opens. */
 export type SharedBucketName = 'session' | 'agentConfig' | 'queryCache';
@@ -18,6 +19,8 @@ export interface StateStoreParts {
   readonly repository: StateRepository;
   /** Opens a shared bucket; INVALID_ARGUMENT for an unknown name. */
   readonly openSharedBucket: (bucket: SharedBucketName) => Promise<KvStore>;
+  /** Where values over the inline limit go by reference; without it they travel inline (up to the message limit). */
+  readonly values?: LargeValueStore;
   readonly logger?: Logger;
   readonly registry?: Registry;
 }

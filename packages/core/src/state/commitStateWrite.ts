@@ -18,8 +18,10 @@ import type { ConflictNotice, Durability, WriteOptions, WriteResult } from './St
 import type { VersionedValue } from './VersionedValue.js';
 import type { WriteBehind } from './WriteBehind.js';
 import { flushCommitted } from './flushCommitted.js';
+import { externalizeValue, resolveEntry, resolveEventValue, type Externalized, type LargeValueLimits, type LargeValueStore } from './largeValues.js';
 
 const MAX_APPEND_ATTEMPTS = 40;
+const NOT_YET = Symbol('not externalized yet');
 
 /** The parts one write goes through (owned by the store; this function only uses them). */
 export interface WritePath {
@@ -33,6 +35,9 @@ export interface WritePath {
   readonly writerId: string;
   readonly awaitKv: boolean;
   readonly durability: Durability;
+  /** Where values over `limits.inlineBytes` go by reference (none: they travel inline). */
+  readonly values: LargeValueStore | undefined;
+  readonly limits: LargeValueLimits;
   /** The agent's view, loaded (PostgreSQL + stream) when this process has none. */
   viewOf(agentId: string): Promise<AgentView>;
   /** Moves a view forward to the stream's head. */
@@ -70,10 +75,18 @@ export async function commitStateWrite(path: WritePath, req: WriteRequest): Prom
   let r: Reconciled = reconcileWrite({ strategy, ctx, current: cur, base, incoming });
   let next = r.next;
   let conflict: ConflictNotice | undefined = r.conflict ? { agentId, key, strategy: strategy.name, writers: [writer], outcome: r.conflict } : undefined;
+  // A value over the inline limit is stored once per distinct stored form (a lost race that
+  // reconciles to another form stores that one); over the cap it is refused before anything is written.
+  let ext: Externalized = {};
+  let externalized: unknown = NOT_YET;
   for (let attempt = 1; ; attempt++) {
     const value = next === null ? null : strategy.read(next);
+    if (externalized !== next) {
+      ext = op === 'delete' ? {} : await externalizeValue(path.values, path.limits, agentId, key, value, next);
+      externalized = next;
+    }
     const command = opts.commandId !== undefined && opts.commandResult ? { commandId: opts.commandId, ...opts.commandResult } : undefined;
-    const event = stateChanged(agentId, { key, op, value, stored: next, strategy: strategy.name, writer, ...(opts.commandId ? { commandId: opts.commandId } : {}), ...(command ? { digest: command.digest, reply: command.reply } : {}) },
+    const event = stateChanged(agentId, { key, op, value, stored: next, ...(ext.ref ? { ref: ext.ref } : {}), strategy: strategy.name, writer, ...(opts.commandId ? { commandId: opts.commandId } : {}), ...(command ? { digest: command.digest, reply: command.reply } : {}) },
       { ...(opts.correlationId ? { correlationId: opts.correlationId } : {}), ...(opts.causationId ? { causationId: opts.causationId } : {}), ...(opts.traceparent ? { traceparent: opts.traceparent } : {}) });
     const expected = fenced ? opts.expectedLastSeq! : view.seq;
     try {
@@ -90,7 +103,7 @@ export async function commitStateWrite(path: WritePath, req: WriteRequest): Prom
         if (mine?.eventId !== event.id) throw e;
         ack = { epoch: mine.epoch, seq: mine.seq };
       }
-      const entry: VersionedValue = { epoch: ack.epoch, seq: ack.seq, strategy: strategy.name, value, stored: next, ...(op === 'delete' ? { tombstone: true } : {}) };
+      const entry: VersionedValue = { epoch: ack.epoch, seq: ack.seq, strategy: strategy.name, value, stored: next, ...(op === 'delete' ? { tombstone: true } : {}), ...(ext.ref ? { ref: ext.ref } : {}) };
       view.seq = Math.max(view.seq, ack.seq);
       view.entries.set(key, entry);
       const kvWrite = path.kvWriter.enqueue(view, key, kvKey, entry);
@@ -141,14 +154,14 @@ async function baseAt(path: WritePath, agentId: string, key: string, base: Strea
     if (h.operation !== 'PUT') continue;
     try {
       const e = decodeKvStateEntry(kvKey, h.value);
-      if (e.epoch === base.epoch && e.seq === base.seq) return storedFormOf(strategy, e, ctx);
+      if (e.epoch === base.epoch && e.seq === base.seq) return storedFormOf(strategy, await resolveEntry(path.values, e, `KV entry ${kvKey}`), ctx);
     } catch { /* an unreadable old revision cannot be the base */ }
   }
   if (base.epoch === await path.log.epoch() && Number.isSafeInteger(base.seq) && base.seq > 0) {
     for await (const item of path.log.read({ filter: stateSubject(agentId), from: { seq: base.seq }, toSeq: base.seq })) {
       if (item.kind !== 'event' || item.record.seq !== base.seq) continue;
       try {
-        const e = asStateChanged(item.record.event);
+        const e = asStateChanged(await resolveEventValue(path.values, item.record.event));
         if (e.agentId === agentId && e.data.key === key && e.data.op === 'put') {
           return storedFormOf(strategy, { epoch: base.epoch, seq: base.seq, strategy: e.data.strategy, value: e.data.value, stored: e.data.stored }, ctx);
         }

@@ -11,6 +11,9 @@ import { hydrateAgentState } from './hydrateAgentState.js';
 import { recordCommandResult } from './recordCommandResult.js';
 import type { CommandRecord } from '../commands/CommandResult.js';
 import { KeyedMutex } from './KeyedMutex.js';
+import { JetStreamEventLog } from '../eventlog/JetStreamEventLog.js';
+import { largeValueLimits } from './largeValues.js';
+import { resolvingEventLog } from './resolvingEventLog.js';
 import { KvStateWriter } from './KvStateWriter.js';
 import { catchUpView, loadAgentView } from './loadAgentView.js';
 import { openSharedBucket } from './openSharedBucket.js';
@@ -37,7 +40,10 @@ export type { StateStoreDeps } from './openStateStoreParts.js';
  */
 export async function createStateStore(deps: StateStoreDeps | StateStoreParts, options: StateStoreOptions = {}): Promise<StateStore & { onFlush(l: (r: FlushReport) => void): () => void }> {
   const parts = 'repository' in deps ? deps : await openStateStoreParts(deps);
-  const { log, kv, repository } = parts;
+  const { kv, repository, values } = parts;
+  const limits = largeValueLimits(options.largeValues);
+  // Reads of the log yield values by reference in place (JetStreamEventLog does it on its own).
+  const log = values && !(parts.log instanceof JetStreamEventLog) ? resolvingEventLog(parts.log, values) : parts.log;
   const logger = parts.logger ?? silentLogger();
   const metrics = stateMetrics(parts.registry ?? createRegistry());
   if (options.strategies) validateStrategySpec(options.strategies);
@@ -53,7 +59,7 @@ export async function createStateStore(deps: StateStoreDeps | StateStoreParts, o
   const kvWriter = new KvStateWriter(kv, logger);
   const maxEntries = options.cache?.maxEntries ?? 10_000;
   const cache = await ReadThroughCache.open(kv, repository, {
-    maxEntries, ttlMs: options.cache?.ttlMs ?? 30_000, watch: options.watch !== false, logger, metrics, pendingWrite: (k) => kvWriter.pending(k),
+    maxEntries, ttlMs: options.cache?.ttlMs ?? 30_000, watch: options.watch !== false, logger, metrics, pendingWrite: (k) => kvWriter.pending(k), values, limits,
   });
   let closed = false;
 
@@ -74,6 +80,7 @@ export async function createStateStore(deps: StateStoreDeps | StateStoreParts, o
     log, kv, cache, kvWriter, writeBehind, metrics, clock, writerId,
     awaitKv: options.kvWrite !== 'background',
     durability: options.durability ?? 'jetstream',
+    values, limits,
     async viewOf(agentId) {
       const known = views.get(agentId);
       if (known) return known;
@@ -119,7 +126,7 @@ export async function createStateStore(deps: StateStoreDeps | StateStoreParts, o
     },
     async hydrateAgent(agentId: string) {
       assertAgentId(agentId);
-      return locks.run(agentId, () => hydrateAgentState({ repository, log, kv, views, cache, writeBehind }, agentId));
+      return locks.run(agentId, () => hydrateAgentState({ repository, log, kv, views, cache, writeBehind, values, limits }, agentId));
     },
     async recordCommand(agentId: string, record: CommandRecord, opts: Pick<WriteOptions, 'writer' | 'expectedLastSeq' | 'durability'> = {}) {
       if (closed) throw msError('CLOSED', 'the state store is closed');

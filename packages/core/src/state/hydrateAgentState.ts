@@ -7,10 +7,10 @@ import type { ReadThroughCache } from './ReadThroughCache.js';
 import type { HydrateReport } from './StateStore.js';
 import type { StateRepository } from './StateRepository.js';
 import type { WriteBehind } from './WriteBehind.js';
-import { writeKvForward } from './writeKvForward.js';
+import { writeStateToKv, type LargeValueParts } from './writeStateToKv.js';
 
 /** The parts a hydration uses. */
-export interface HydrationParts {
+export interface HydrationParts extends LargeValueParts {
   readonly repository: StateRepository;
   readonly log: EventLog;
   readonly kv: KvStore;
@@ -35,7 +35,8 @@ export async function hydrateAgentState(parts: HydrationParts, agentId: string):
   let alreadyInKv = 0;
   await Promise.all([...view.entries].map(async ([key, e]) => {
     const kvKey = agentKvKey(agentId, key);
-    const outcome = await writeKvForward(parts.kv, kvKey, e, { onWritten: (r) => view.kvRevisions.set(key, r) });
+    // PostgreSQL rows hold large values themselves: KV gets them by reference (a new object).
+    const outcome = await writeStateToKv(parts.kv, parts, agentId, key, kvKey, e, { onWritten: (r) => view.kvRevisions.set(key, r) });
     if (outcome === 'written') hydrated++; else alreadyInKv++;
     parts.cache.forget(kvKey);
   }));

@@ -1,6 +1,7 @@
 import { msError } from '../errors/MisterSmithError.js';
 import type { VersionedValue } from './VersionedValue.js';
 import { compactStored, expandStored } from './compactStored.js';
+import { isLargeValueRef } from './largeValues.js';
 
 /** What an AGENT_STATE KV entry holds (JSON): a {@link VersionedValue}. */
 export type KvStateEntry = VersionedValue;
@@ -8,13 +9,17 @@ export type KvStateEntry = VersionedValue;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-/** Serialises a KV state entry; the value is carried once (see `compactStored`). */
+/**
+ * Serialises a KV state entry; the value is carried once (see `compactStored`), or not at all when
+ * the entry has a large-value reference (then the entry is `{ epoch, seq, strategy, ref }`).
+ */
 export function encodeKvStateEntry(e: KvStateEntry): Uint8Array {
+  if (e.ref) return encoder.encode(JSON.stringify({ epoch: e.epoch, seq: e.seq, strategy: e.strategy, ref: e.ref, ...(e.tombstone ? { tombstone: true } : {}) }));
   const stored = compactStored(e.value, e.stored);
   return encoder.encode(JSON.stringify(stored === e.stored ? e : { ...e, stored }));
 }
 
-/** Parses a KV state entry; CORRUPT_ENTRY (naming the key) when it is not one. */
+/** Parses a KV state entry; CORRUPT_ENTRY (naming the key) when it is not one. An entry by reference comes back unresolved (see `resolveEntry`). */
 export function decodeKvStateEntry(key: string, bytes: Uint8Array): KvStateEntry {
   let o: unknown;
   try {
@@ -25,6 +30,10 @@ export function decodeKvStateEntry(key: string, bytes: Uint8Array): KvStateEntry
   const r = o as Partial<KvStateEntry> | null;
   if (!r || typeof r !== 'object' || typeof r.epoch !== 'number' || typeof r.seq !== 'number' || typeof r.strategy !== 'string') {
     throw msError('CORRUPT_ENTRY', `KV entry ${key} does not have the shape of a state entry (epoch, seq, strategy)`, { details: { key } });
+  }
+  if (r.ref !== undefined) {
+    if (!isLargeValueRef(r.ref)) throw msError('CORRUPT_ENTRY', `KV entry ${key} has a malformed large-value reference`, { details: { key } });
+    return r as KvStateEntry;
   }
   const stored = expandStored(r.value, r.stored);
   return (stored === r.stored ? r : { ...r, stored }) as KvStateEntry;

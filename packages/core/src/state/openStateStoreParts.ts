@@ -6,6 +6,7 @@ import { JetStreamEventLog } from '../eventlog/JetStreamEventLog.js';
 import { JetStreamKvStore } from '../kv/JetStreamKvStore.js';
 import type { NatsHandle } from '../nats/connectNats.js';
 import type { DatabaseHandle } from '../pg/createDatabase.js';
+import { JetStreamLargeValues } from './largeValues.js';
 import { PostgresStateRepository } from './PostgresStateRepository.js';
 import type { StateStoreParts } from './StateStoreParts.js';
 
@@ -27,6 +28,7 @@ export async function openStateStoreParts(deps: StateStoreDeps): Promise<StateSt
     log: new JetStreamEventLog(nats, topology.streams.agentState, { namespace: topology.namespace }),
     kv,
     repository: new PostgresStateRepository(pg),
+    values: JetStreamLargeValues.of(nats, topology.objects.largeValues),
     async openSharedBucket(bucket) {
       const shared = topology.buckets[bucket];
       if (!shared) throw msError('INVALID_ARGUMENT', `unknown shared bucket ${JSON.stringify(bucket)}: use session, agentConfig or queryCache`);

@@ -4,6 +4,7 @@ import { createEvent } from '../events/createEvent.js';
 import { compactStored, expandStored } from './compactStored.js';
 import type { Event, EventEnvelope } from '../events/EventEnvelope.js';
 import type { RecordedReply } from '../commands/CommandResult.js';
+import { isLargeValueRef, type LargeValueRef } from './largeValues.js';
 
 /** Conflict strategy names, as stored with every value. */
 export type StrategyName = 'lww' | 'vclock' | 'crdt';
@@ -12,10 +13,16 @@ export type StrategyName = 'lww' | 'vclock' | 'crdt';
 export interface StateChangedData {
   readonly key: string;
   readonly op: 'put' | 'delete';
-  /** The user-visible value (null for a delete). */
+  /** The user-visible value (null for a delete). Absent on the wire when `ref` is set (see `resolveEventValue`). */
   readonly value: unknown;
-  /** The strategy's stored form (HLC stamp, vector clock, Automerge binary), null for a delete. */
+  /** The strategy's stored form (HLC stamp, vector clock, Automerge binary), null for a delete. Absent on the wire with `ref`. */
   readonly stored: unknown;
+  /**
+   * A value over the inline limit travels by reference: the object of the LARGE_VALUES Object Store
+   * that holds `{ value, stored }`. Readers get events with the value in place (the event log's
+   * reads, projections and the archive resolve it); the reference stays beside it.
+   */
+  readonly ref?: LargeValueRef;
   readonly strategy: StrategyName;
   /** Who wrote it: a supervisor, agent, CLI or API client id. */
   readonly writer: string;
@@ -60,6 +67,11 @@ export function stateSubject(agentId: string): string {
 /** Builds a `StateChanged` event. */
 export function stateChanged(agentId: string, data: StateChangedData, extra: { correlationId?: string; causationId?: string; traceparent?: string } = {}): StateChanged {
   assertStateKey(data.key, { allowReserved: true });
+  if (data.ref) {
+    // By reference: the object holds the value and its stored form; the event carries neither.
+    const { value: _v, stored: _s, ...rest } = data;
+    return createEvent({ type: 'StateChanged', subject: stateSubject(agentId), agentId, data: rest as StateChangedData, ...extra });
+  }
   // The value is carried once: the stored form leaves out its copy (asStateChanged puts it back).
   const stored = compactStored(data.value, data.stored);
   return createEvent({ type: 'StateChanged', subject: stateSubject(agentId), agentId, data: stored === data.stored ? data : { ...data, stored }, ...extra });
@@ -85,6 +97,11 @@ export function asStateChanged(e: EventEnvelope): StateChanged {
   if (d.op !== 'put' && d.op !== 'delete') throw bad(`op must be put or delete, got ${JSON.stringify(d.op)}`);
   if (typeof d.strategy !== 'string' || !STRATEGIES.has(d.strategy)) throw bad(`unknown strategy ${JSON.stringify(d.strategy)}`);
   if (typeof d.writer !== 'string') throw bad('writer missing');
+  if (d.ref !== undefined) {
+    if (!isLargeValueRef(d.ref)) throw bad('ref is not a large-value reference (object, size, digest)');
+    // Unresolved (value and stored in the Object Store) or resolved (both in place): as it is.
+    if (!('value' in d)) return e as StateChanged;
+  }
   if (d.op === 'put' && !('value' in d)) throw bad('put without value');
   const stored = expandStored(d.value, d.stored);
   return (stored === d.stored ? e : { ...e, data: { ...d, stored } }) as StateChanged;
