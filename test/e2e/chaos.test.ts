@@ -114,6 +114,7 @@ describe('chaos: 3-node NATS cluster, PostgreSQL outage, bridge and projector ki
   const allStreams = () => [
     ...Object.values(topology.streams).map((s) => s.name),
     ...Object.values(topology.buckets).map((b) => `KV_${b.bucket}`),
+    ...Object.values(topology.objects).map((o) => `OBJ_${o.bucket}`),
   ];
 
   const startBridge = async () => {

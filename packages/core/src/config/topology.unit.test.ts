@@ -63,6 +63,9 @@ describe('buildTopology (seed 6.1-6.3)', () => {
     expect(n.streams.agentState.subjects).toContain('ns.agents.state.>');
     expect(n.streams.taskExecution.subjects.every((s) => s.startsWith('ns.tasks.'))).toBe(true);
     expect(n.buckets.agentConfig.bucket).toBe('NS_AGENT_CONFIG');
+    // Large values: an Object Store bucket whose objects outlive every event and KV entry that refers to them.
+    expect(n.objects.largeValues).toMatchObject({ bucket: 'NS_LARGE_VALUES', maxAgeSeconds: 1800 + 1800 + 600, maxBytes: 1024 * MB });
+    expect(buildTopology({ namespace: 'ns', profile: 'test' }).objects.largeValues.maxBytes).toBe(64 * MB);
     expect(n.consumers.taskProcessor).toMatchObject({ stream: 'NS_TASK_EXECUTION', filterSubject: 'ns.tasks.started.>' });
     expect(namespacedName('ns', 'X')).toBe('NS_X');
     expect(namespacedName(undefined, 'X')).toBe('X');

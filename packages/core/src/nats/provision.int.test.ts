@@ -10,7 +10,7 @@ import { buildTopology } from '../config/topology.js';
 function expectedResources(env: TestEnv) {
   const t = env.topology;
   const streams = Object.values(t.streams).map((s) => s.name);
-  const buckets = Object.values(t.buckets).map((b) => `KV_${b.bucket}`);
+  const buckets = [...Object.values(t.buckets).map((b) => `KV_${b.bucket}`), ...Object.values(t.objects).map((o) => `OBJ_${o.bucket}`)];
   const consumers = [t.consumers.taskProcessor, t.consumers.taskDispatcher, t.consumers.batchProcessor, t.consumers.taskFeed].map((c) => `${c.stream}/${c.name ?? ''}`);
   return { streams, buckets, consumers, all: [...streams, ...buckets, ...consumers] };
 }
@@ -37,7 +37,7 @@ describe('provision', () => {
     const want = expectedResources(env);
     const ns = env.namespace.toUpperCase();
     expect(want.streams).toEqual([`${ns}_AGENT_STATE`, `${ns}_TASK_EXECUTION`, `${ns}_AGENT_MESSAGES`]);
-    expect(want.buckets).toEqual(['SESSION_DATA', 'AGENT_STATE', 'AGENT_CONFIG', 'QUERY_CACHE', 'AGENT_LEASES'].map((b) => `KV_${ns}_${b}`));
+    expect(want.buckets).toEqual([...['SESSION_DATA', 'AGENT_STATE', 'AGENT_CONFIG', 'QUERY_CACHE', 'AGENT_LEASES'].map((b) => `KV_${ns}_${b}`), `OBJ_${ns}_LARGE_VALUES`]);
 
     const first = await provision(env.nats, env.topology);
     expect([...first.created].sort()).toEqual([...want.all].sort());
@@ -58,6 +58,9 @@ describe('provision', () => {
     expect(tasks.config.retention).toBe(RetentionPolicy.Interest);
     const cfgBucket = await env.nats.jsm.streams.info(`KV_${env.topology.buckets.agentConfig.bucket}`);
     expect(cfgBucket.config.max_msgs_per_subject).toBe(10);
+    // The large-value Object Store: objects outlive the events and KV entries that refer to them.
+    const objects = await env.nats.jsm.streams.info(`OBJ_${env.topology.objects.largeValues.bucket}`);
+    expect(objects.config).toMatchObject({ subjects: [`$O.${ns}_LARGE_VALUES.C.>`, `$O.${ns}_LARGE_VALUES.M.>`], max_age: nanos((1800 + 1800 + 600) * 1000), allow_rollup_hdrs: true });
     const consumer = await env.nats.jsm.consumers.info(env.topology.consumers.taskProcessor.stream, 'task-processor');
     expect(consumer.config).toMatchObject({ durable_name: 'task-processor', max_deliver: 3, max_ack_pending: 100, filter_subject: `${env.namespace}.tasks.started.>` });
 

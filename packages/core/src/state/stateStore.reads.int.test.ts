@@ -92,7 +92,7 @@ describe('state store: read path', () => {
       const e = await store.write(id, key, 1).catch((x: unknown) => x);
       expect(MisterSmithError.is(e) && ['INVALID_ID', 'INVALID_KEY'].includes(e.code), `${id}/${key}`).toBe(true);
     }
-    const big = await store.write('a', 'big', 'x'.repeat(2 * 1024 * 1024)).catch((x: unknown) => x);
+    const big = await store.write('a', 'big', 'x'.repeat(65 * 1024 * 1024)).catch((x: unknown) => x);
     expect(MisterSmithError.is(big, 'PAYLOAD_TOO_LARGE')).toBe(true);
     await store.write('a', 'ok', 1);
     expect(await store.read('a', 'ok')).toBe(1);

@@ -1,6 +1,6 @@
 import {
-  agentKvKey, asStateChanged, asStateEditedInSql, commandResultOf, compareVersions, msError, recordCommandResults, stateSubject, upsertStateRows, writeKvForward,
-  type CommandResult, type KvStore, type StateRow, type StrategyName,
+  agentKvKey, asStateChanged, asStateEditedInSql, commandResultOf, compareVersions, JetStreamLargeValues, msError, recordCommandResults, resolveEventValue, stateSubject, upsertStateRows, writeKvForward,
+  type CommandResult, type KvStore, type LargeValueStore, type StateRow, type StrategyName,
 } from '@mister-smith/core';
 import type { Projection, ProjectionContext } from '../types/Projection.js';
 import type { ProjectionItem } from '../types/ProjectionItem.js';
@@ -14,6 +14,8 @@ export interface AgentStateProjectionOptions {
   /** KV writes in flight per batch (default 32). */
   readonly kvConcurrency?: number;
   readonly name?: string;
+  /** Where values by reference are fetched from (default: the topology's LARGE_VALUES Object Store). */
+  readonly values?: LargeValueStore;
 }
 
 const TABLE = 'agents.state';
@@ -31,6 +33,9 @@ const STRATEGIES: ReadonlySet<string> = new Set(['lww', 'vclock', 'crdt']);
  *
  * KV is written after the PostgreSQL statements and before the commit: a crash in between replays
  * the batch, and the KV writes are skipped as equal. A rebuild writes no KV.
+ *
+ * A value by reference (over the inline limit) is fetched from the LARGE_VALUES Object Store: the
+ * row holds the value itself (SQL readers and hydration need no Object Store), KV the reference.
  */
 export function agentStateProjection(options: AgentStateProjectionOptions = {}): Projection {
   const name = options.name ?? 'agent-state';
@@ -41,7 +46,8 @@ export function agentStateProjection(options: AgentStateProjectionOptions = {}):
     tables: [TABLE],
     async apply(items, ctx) {
       const commands: CommandResult[] = [];
-      const rows = await stateRowsOf(items, ctx, commands);
+      const values = options.values ?? JetStreamLargeValues.of(ctx.nats, ctx.topology.objects.largeValues);
+      const rows = await stateRowsOf(items, ctx, commands, values);
       const physical = ctx.table(TABLE);
       await upsertStateRows(ctx.trx, rows, { table: physical });
       if (ctx.mode === 'live') await recordCommandResults(ctx.trx, commands);
@@ -50,7 +56,7 @@ export function agentStateProjection(options: AgentStateProjectionOptions = {}):
   };
 }
 
-async function stateRowsOf(items: readonly ProjectionItem[], ctx: ProjectionContext, commands: CommandResult[]): Promise<StateRow[]> {
+async function stateRowsOf(items: readonly ProjectionItem[], ctx: ProjectionContext, commands: CommandResult[], values: LargeValueStore): Promise<StateRow[]> {
   const rows: StateRow[] = [];
   const strategyOf = new Map<string, StrategyName>();
   const unresolved: number[] = [];
@@ -70,12 +76,12 @@ async function stateRowsOf(items: readonly ProjectionItem[], ctx: ProjectionCont
       if (command) commands.push(command);
     }
     if (e.type === 'StateChanged') {
-      const s = asStateChanged(e);
+      const s = asStateChanged(await resolveEventValue(values, e));
       owner(s.agentId!);
       const del = s.data.op === 'delete';
       rows.push({
         agentId: s.agentId!, stateKey: s.data.key, value: del ? null : (s.data.value ?? null), stored: del ? null : (s.data.stored ?? null),
-        epoch: item.epoch, seq: item.seq, tombstone: del, strategy: s.data.strategy,
+        epoch: item.epoch, seq: item.seq, tombstone: del, strategy: s.data.strategy, ...(s.data.ref && !del ? { ref: s.data.ref } : {}),
       });
       strategyOf.set(keyOf(s.agentId!, s.data.key), s.data.strategy);
     } else if (e.type === 'StateEditedInSql') {
@@ -116,7 +122,7 @@ async function writeKv(kv: KvStore, rows: readonly StateRow[], concurrency: numb
   }
   await mapLimit([...newest.values()], concurrency, (r) => writeKvForward(kv, agentKvKey(r.agentId, r.stateKey), {
     epoch: r.epoch, seq: r.seq, strategy: r.strategy, value: r.value ?? null, stored: r.stored ?? null,
-    ...(r.tombstone ? { tombstone: true } : {}),
+    ...(r.tombstone ? { tombstone: true } : {}), ...(r.ref ? { ref: r.ref } : {}),
   }));
 }
 

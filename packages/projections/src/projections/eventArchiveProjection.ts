@@ -1,4 +1,4 @@
-import { erasedAmong } from '@mister-smith/core';
+import { erasedAmong, JetStreamLargeValues, resolveEventValue, type LargeValueStore } from '@mister-smith/core';
 import type { ProjectionStreamKey, Projection } from '../types/Projection.js';
 import type { ProjectionItem } from '../types/ProjectionItem.js';
 import { agentOfItem } from './skipErasedAgents.js';
@@ -8,6 +8,7 @@ const TABLE = 'mister_smith.event_archive';
 const CHUNK = 3000;
 const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 const decoder = new TextDecoder('utf-8', { fatal: true });
+const encoder = new TextEncoder();
 // jsonb refuses \u0000 and unpaired surrogates; such payloads are archived as base64 (`$raw`).
 const JSONB_UNSAFE = /\\u(0000|d[89a-f][0-9a-f]{2})/i;
 
@@ -24,9 +25,14 @@ export function archiveProjectionName(stream: ProjectionStreamKey): string {
  * archived as `$erased` placeholders that keep only their position. A rebuild of the archive
  * re-reads the stream into it in place (it is the source of every other rebuild).
  *
+ * A `StateChanged` whose value travels by reference (over the inline limit) is archived with the
+ * value in place (fetched from the LARGE_VALUES Object Store, whose objects expire after the
+ * stream's events do): the archive, like `agents.state`, holds values, so history reads and
+ * rebuilds from it need no Object Store.
+ *
  * @param subjects the stream's logical subjects (see `topology`); more than one means a whole-stream read.
  */
-export function eventArchiveProjection(stream: ProjectionStreamKey, subjects: readonly string[]): Projection {
+export function eventArchiveProjection(stream: ProjectionStreamKey, subjects: readonly string[], options: { readonly values?: LargeValueStore } = {}): Projection {
   return {
     name: archiveProjectionName(stream),
     stream,
@@ -34,10 +40,11 @@ export function eventArchiveProjection(stream: ProjectionStreamKey, subjects: re
     tables: [TABLE],
     rebuild: 'in-place',
     acceptsMalformed: true,
-    async apply(items, ctx) {
+    async apply(batch, ctx) {
       const streamName = ctx.topology.streams[stream].name;
       const db = untyped(ctx.trx);
-      const erased = await erasedAmong(ctx.trx, items.flatMap((i) => agentOfItem(i) ?? []));
+      const erased = await erasedAmong(ctx.trx, batch.flatMap((i) => agentOfItem(i) ?? []));
+      const items = stream === 'agentState' ? await withValuesInPlace(batch, erased, options.values ?? JetStreamLargeValues.of(ctx.nats, ctx.topology.objects.largeValues)) : batch;
       const rowOf = (item: ProjectionItem) => {
         const id = erased.size > 0 ? agentOfItem(item) : undefined;
         return id !== undefined && erased.has(id) ? erasedRow(streamName, item) : archiveRow(streamName, item);
@@ -50,6 +57,19 @@ export function eventArchiveProjection(stream: ProjectionStreamKey, subjects: re
       }
     },
   };
+}
+
+/** Items whose `StateChanged` value travels by reference, with the value in place (envelope re-encoded). */
+async function withValuesInPlace(items: readonly ProjectionItem[], erased: ReadonlySet<string>, values: LargeValueStore): Promise<readonly ProjectionItem[]> {
+  if (!items.some((i) => i.kind === 'event' && i.event.type === 'StateChanged' && (i.event.data as { ref?: unknown } | null)?.ref !== undefined)) return items;
+  const out: ProjectionItem[] = [];
+  for (const item of items) {
+    // An erased agent's event becomes a placeholder (its objects are gone).
+    if (item.kind !== 'event' || item.event.type !== 'StateChanged' || erased.has(agentOfItem(item) ?? '')) { out.push(item); continue; }
+    const event = await resolveEventValue(values, item.event);
+    out.push(event === item.event ? item : { ...item, event, raw: encoder.encode(JSON.stringify(event)) });
+  }
+  return out;
 }
 
 function archiveRow(stream: string, item: ProjectionItem) {
