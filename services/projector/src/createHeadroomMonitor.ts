@@ -1,8 +1,9 @@
-import { jsApiCode, JsCodes, type NatsHandle } from '@mister-smith/core';
+import type { NatsHandle } from '@mister-smith/core';
 import type { ProjectionHost } from '@mister-smith/projections';
 import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
-import { retentionHeadroom, type Headroom } from './retentionHeadroom.js';
+import { measureHeadroom, readStreamLimits, type StreamLimits } from './measureHeadroom.js';
+import type { Headroom } from './retentionHeadroom.js';
 
 /** Retention headroom of the projections this instance runs. */
 export interface HeadroomMonitor {
@@ -22,26 +23,12 @@ export function createHeadroomMonitor(deps: { readonly host: ProjectionHost; rea
   let last: Record<string, Headroom> = {};
   const check = async (): Promise<Record<string, Headroom>> => {
     const out: Record<string, Headroom> = {};
-    const infos = new Map<string, { maxAgeMs: number; maxMsgs: number }>();
+    const limits = new Map<string, StreamLimits>();
     for (const s of await deps.host.status()) {
       if (!s.active) continue;
-      let info = infos.get(s.stream);
-      if (!info) {
-        const c = (await deps.nats.jsm.streams.info(s.stream)).config;
-        info = { maxAgeMs: Math.round(c.max_age / 1e6), maxMsgs: c.max_msgs };
-        infos.set(s.stream, info);
-      }
-      let ageMs = 0;
-      if (s.lag > 0 && info.maxAgeMs > 0) {
-        try {
-          const m = await deps.nats.jsm.streams.getMessage(s.stream, { seq: s.checkpoint.seq + 1 });
-          ageMs = m ? Date.now() - m.time.getTime() : 0;
-        } catch (e) {
-          // Deleted already (interest retention, max_msgs): no unprojected event to age.
-          if (jsApiCode(e) !== JsCodes.messageNotFound) throw e;
-        }
-      }
-      const h = retentionHeadroom({ ...info, oldestUnprojectedAgeMs: ageMs, lag: s.lag, lost: s.checkpoint.seq + 1 < s.streamFirstSeq && s.lag > 0 });
+      let l = limits.get(s.stream);
+      if (!l) limits.set(s.stream, l = await readStreamLimits(deps.nats, s.stream));
+      const h = (await measureHeadroom(deps.nats, s, l)).headroom;
       out[s.name] = h;
       if (h.warn && !warned.has(s.name)) {
         warned.add(s.name);

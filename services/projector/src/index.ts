@@ -15,4 +15,6 @@ export { PROJECTOR_VERBS, projectorSubject } from './projectorSubjects.js';
 export { createProjectorMetrics } from './projectorMetrics.js';
 export { runProjectorService } from './main.js';
 export { retentionHeadroom } from './retentionHeadroom.js';
+export { measureHeadroom, readStreamLimits } from './measureHeadroom.js';
+export type { MeasuredHeadroom, ProjectionPosition, StreamLimits } from './measureHeadroom.js';
 export type { Headroom, HeadroomInput } from './retentionHeadroom.js';

@@ -1,3 +1,4 @@
+import { backoffMs } from '@mister-smith/core/util';
 import { silentLogger, type DatabaseHandle, type Logger } from '@mister-smith/core';
 import { sql } from 'kysely';
 import type { DueTimer } from '../runtime/createRuntimeIndex.js';
@@ -85,7 +86,7 @@ export function startTimerScheduler(deps: TimerSchedulerDeps): TimerScheduler {
         } catch (e) {
           const f = failures.get(key) ?? { attempts: 0, notBefore: 0 };
           f.attempts++;
-          f.notBefore = Date.now() + Math.min(10_000, retryMs * 2 ** (f.attempts - 1));
+          f.notBefore = Date.now() + backoffMs(f.attempts, { baseMs: retryMs, maxMs: 10_000 });
           failures.set(key, f);
           if (failures.size > 100_000) failures.delete(failures.keys().next().value as string);
           logger.warn({ err: e, agentId: t.agentId, timerId: t.timerId, attempts: f.attempts }, 'timer fire failed; retrying');

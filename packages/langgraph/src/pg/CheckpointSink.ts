@@ -1,4 +1,5 @@
 import type { DatabaseHandle } from '@mister-smith/core';
+import { backoffMs, sleep } from '@mister-smith/core/util';
 import { fromBase64, type CheckpointRecord, type WritesRecord } from '../saver/records.js';
 
 /** One recorded event to write to PostgreSQL, with the stream sequence it was appended at. */
@@ -63,7 +64,7 @@ export class CheckpointSink {
     for (let attempt = 1; ; attempt++) {
       try { await this.commit(items); return; } catch (e) {
         if (attempt >= MAX_ATTEMPTS) throw e;
-        await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+        await sleep(backoffMs(attempt + 1, { baseMs: 50, maxMs: 800 }));
       }
     }
   }

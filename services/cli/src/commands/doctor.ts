@@ -1,7 +1,8 @@
 import {
-  connectNats, createDatabase, jsApiCode, JsCodes, LIFECYCLE_STATES, pendingMigrations, redactUrl, buildTopology,
+  connectNats, createDatabase, LIFECYCLE_STATES, pendingMigrations, redactUrl, buildTopology,
   type DatabaseHandle, type NatsHandle, type Topology,
 } from '@mister-smith/core';
+import { measureHeadroom } from '@mister-smith/projector';
 import { sql } from 'kysely';
 import { CliError } from '../cli/CliError.js';
 import { createOutput, type Output } from '../cli/Output.js';
@@ -194,21 +195,12 @@ async function checkProjections(deps: { nats: NatsHandle; pg: DatabaseHandle; to
       add({ check: name, status: 'fail', message: `lag ${s.lag}: events ${s.checkpoint.seq + 1}..${s.streamFirstSeq - 1} left the stream before it projected them`, fix: `"mister-smith projections rebuild ${s.name}" (replays the archive), and raise the stream's max_age if it keeps happening` });
       continue;
     }
-    const info = await nats.jsm.streams.info(s.stream);
-    const maxAgeMs = Math.round(info.config.max_age / 1e6);
-    let ageMs = 0;
-    try {
-      const m = await nats.jsm.streams.getMessage(s.stream, { seq: s.checkpoint.seq + 1 });
-      ageMs = m ? Date.now() - m.time.getTime() : 0;
-    } catch (e) {
-      // Deleted already (interest retention, max_msgs): there is no unprojected event to age.
-      if (jsApiCode(e) !== JsCodes.messageNotFound) throw e;
-    }
-    const half = maxAgeMs > 0 && ageMs > maxAgeMs / 2;
+    const { headroom, oldestUnprojectedAgeMs: ageMs, limits: { maxAgeMs } } = await measureHeadroom(nats, s);
+    const half = headroom.warn;
     add({
       check: name, status: half ? 'warn' : 'ok',
       message: `lag ${s.lag} (oldest unprojected event ${formatDuration(ageMs)} old${maxAgeMs > 0 ? `, the stream keeps ${formatDuration(maxAgeMs)}` : ''}; ${s.state})`,
-      ...(half ? { fix: `start or scale "mister-smith projector"; the oldest unprojected event is past half the retention of ${s.stream}` } : {}),
+      ...(half ? { fix: `start or scale "mister-smith projector"; the projection is past half the retention margin of ${s.stream} (${Math.round(headroom.ratio * 100)}% left)` } : {}),
     });
   }
 }
