@@ -1,9 +1,9 @@
 import { backoffMs } from '@mister-smith/core/util';
-import { JetStreamEventLog, MisterSmithError, msError, type EventLog } from '@mister-smith/core';
+import { JetStreamEventLog, MisterSmithError, msError, SessionLock, type EventLog } from '@mister-smith/core';
 import { pino, type Logger } from 'pino';
 import { Registry } from 'prom-client';
 import type { Bridge, BridgeError, BridgeOptions, BridgeState, BridgeStatus } from './Bridge.js';
-import { BRIDGE_LOCK_KEY, BridgeLock } from './BridgeLock.js';
+import { BRIDGE_LOCK_KEY, OUTBOX_CHANNEL } from './BridgeLock.js';
 import { createBridgeMetrics, type BridgeMetrics } from './bridgeMetrics.js';
 import { OutboxStore, type OutboxStats } from './OutboxStore.js';
 import { publishOutboxBatch } from './publishOutboxBatch.js';
@@ -42,7 +42,7 @@ export class OutboxBridge implements Bridge {
   readonly #log: Logger;
   readonly #metrics: BridgeMetrics;
   readonly #store: OutboxStore;
-  readonly #lock: BridgeLock;
+  readonly #lock: SessionLock;
   readonly #logs: Readonly<Record<OutboxRoute, EventLog>>;
   readonly #inlineLimit: Readonly<Record<OutboxRoute, number>>;
   readonly #wakeup = new Wakeup();
@@ -73,9 +73,12 @@ export class OutboxBridge implements Bridge {
     this.registry = options.registry ?? new Registry();
     this.#metrics = createBridgeMetrics(this.registry);
     this.#store = new OutboxStore(options.pg);
-    this.#lock = new BridgeLock(options.pg, this.#o.lockKey, {
+    // The one election helper of the project (the projection runners use it too): a session
+    // advisory lock on a dedicated connection, which also LISTENs for outbox notifications.
+    this.#lock = new SessionLock(options.pg, this.#o.lockKey, {
+      listen: [OUTBOX_CHANNEL],
       onLost: (e) => this.#onLockLost(e),
-      onNotify: () => this.#wakeup.wake(),
+      onNotify: (n) => { if (n.channel === OUTBOX_CHANNEL) this.#wakeup.wake(); },
     });
     const { topology, nats } = options;
     const logOptions = { namespace: topology.namespace, maxAttempts: 2 };

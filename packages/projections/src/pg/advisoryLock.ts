@@ -1,31 +1,14 @@
-import type { Db } from './dbTypes.js';
+/**
+ * Lock names of the projections. The lock itself is core's `SessionLock` (the one election helper
+ * the runner, the rebuild, the outbox bridge and the timer scheduler share).
+ */
 
-/** First key of every Mister Smith advisory lock ('MS'); the second is `hashtext(name)`. */
-const LOCK_CLASS = 0x4d53;
-
-/** Tries to take the session advisory lock named `key` on `db`'s connection (bind it first with `db.connection()`). */
-export async function tryAdvisoryLock(db: Db, key: string): Promise<boolean> {
-  const row = await db
-    .selectNoFrom((eb) => eb.fn<boolean>('pg_try_advisory_lock', [eb.lit(LOCK_CLASS), eb.fn<number>('hashtext', [eb.val(key)])]).as('locked'))
-    .executeTakeFirstOrThrow();
-  return row.locked;
-}
-
-/** Releases the session advisory lock named `key`; false when this session did not hold it. */
-export async function advisoryUnlock(db: Db, key: string): Promise<boolean> {
-  const row = await db
-    .selectNoFrom((eb) => eb.fn<boolean>('pg_advisory_unlock', [eb.lit(LOCK_CLASS), eb.fn<number>('hashtext', [eb.val(key)])]).as('unlocked'))
-    .executeTakeFirstOrThrow();
-  return row.unlocked;
-}
-
-/** The lock key of a projection. */
+/** The lock a projection's one active runner holds (and a rebuild without a live runner takes). */
 export function projectionLockKey(projection: string): string {
   return `mister_smith.projection:${projection}`;
 }
 
-/** The server process id behind `db`'s connection (what `pg_terminate_backend` takes). */
-export async function backendPid(db: Db): Promise<number> {
-  const row = await db.selectNoFrom((eb) => eb.fn<number>('pg_backend_pid', []).as('pid')).executeTakeFirstOrThrow();
-  return row.pid;
+/** The lock a rebuild of `projection` holds for its whole run: two rebuilds of one projection never overlap, on any instance. */
+export function rebuildLockKey(projection: string): string {
+  return `mister_smith.rebuild:${projection}`;
 }

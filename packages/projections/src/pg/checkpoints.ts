@@ -29,10 +29,19 @@ export async function ensureCheckpoint(db: Db, projection: string, stream: strin
 }
 
 /**
- * Compare-and-set: moves the checkpoint from `from` to `to` only if it still is `from`. Returns
- * false when another writer moved it (the caller's transaction must roll back).
+ * The checkpoint compare-and-set (the only one: the live runner's commits, a rebuild's swap and an
+ * in-place reset all go through it): moves the checkpoint from `from` to `to` only if it still is
+ * `from`, and marks the projection running. `from` undefined creates the row of a projection that
+ * never ran (`stream` is then required). Returns false when another writer moved it (or created it):
+ * the caller's transaction must roll back.
  */
-export async function advanceCheckpoint(db: Db, projection: string, from: Checkpoint, to: Checkpoint): Promise<boolean> {
+export async function advanceCheckpoint(db: Db, projection: string, from: Checkpoint | undefined, to: Checkpoint, stream?: string): Promise<boolean> {
+  if (from === undefined) {
+    if (stream === undefined) throw new Error(`creating the checkpoint of ${projection} needs its stream`);
+    const r = await db.insertInto(TABLE).values({ projection, stream, epoch: to.epoch, seq: to.seq })
+      .onConflict((oc) => oc.column('projection').doNothing()).executeTakeFirst();
+    return Number(r.numInsertedOrUpdatedRows ?? 0n) === 1;
+  }
   const r = await db.updateTable(TABLE)
     .set((eb) => ({ epoch: to.epoch, seq: to.seq, status: 'running', reason: null, updated_at: eb.fn<Date>('now', []) }))
     .where('projection', '=', projection).where('epoch', '=', from.epoch).where('seq', '=', from.seq)

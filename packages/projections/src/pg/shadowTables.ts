@@ -1,7 +1,21 @@
-import { msError, type DatabaseHandle } from '@mister-smith/core';
+import { msError } from '@mister-smith/core';
+import { CompiledQuery } from 'kysely';
+import type { Db } from './dbTypes.js';
 
-/** A raw pg client (DDL, which kysely's builder does not cover). */
-export type PgClient = Awaited<ReturnType<DatabaseHandle['connect']>>;
+/** Runs raw SQL (DDL, which kysely's builder does not cover): a pg client, or `sqlSession(trx)`. */
+export interface PgClient {
+  query<R = Record<string, unknown>>(text: string, values?: unknown[]): Promise<{ rows: R[] }>;
+}
+
+/** Raw SQL on a kysely handle (a transaction, or a handle bound to one session). */
+export function sqlSession(db: Db): PgClient {
+  return {
+    async query<R>(text: string, values: unknown[] = []) {
+      const r = await db.executeQuery<R>(CompiledQuery.raw(text, values));
+      return { rows: r.rows as R[] };
+    },
+  };
+}
 
 const NAME = /^[a-z_][a-z0-9_]{0,50}\.[a-z_][a-z0-9_]{0,50}$/;
 

@@ -22,9 +22,11 @@ export interface StreamReaderOptions {
 export interface StreamReader extends AsyncDisposable {
   /**
    * Resolves with up to `max` items in stream order, waiting for the first (at most `idleMs` when
-   * given: then it may resolve with none); undefined once stopped.
+   * given: then it may resolve with none); undefined once stopped. With `fill`, it waits (up to
+   * `idleMs`) until `max` items are buffered or the consumer reports nothing more pending, so a
+   * replay gets full batches; `max` is then capped at what the reader buffers (twice `pull`).
    */
-  next(max: number, idleMs?: number): Promise<ProjectionItem[] | undefined>;
+  next(max: number, idleMs?: number, fill?: boolean): Promise<ProjectionItem[] | undefined>;
   /** Messages received so far. */
   readonly delivered: number;
   /**
@@ -71,7 +73,12 @@ export async function openStreamReader(nats: NatsHandle, options: StreamReaderOp
   let delivered = 0;
   let wakeReader: (() => void) | undefined;
   let wakePump: (() => void) | undefined;
-  const wake = () => { const w = wakeReader; wakeReader = undefined; w?.(); };
+  /** How many buffered items the waiting `next` needs (1, or a full batch in fill mode). */
+  let wanted = 1;
+  const wake = (force = true) => {
+    if (!force && buffer.length < wanted && pending > 0) return;
+    const w = wakeReader; wakeReader = undefined; w?.();
+  };
 
   const pump = (async () => {
     for await (const m of messages) {
@@ -85,7 +92,7 @@ export async function openStreamReader(nats: NatsHandle, options: StreamReaderOp
       consumerName = m.info.consumer;
       generations.push(generation);
       buffer.push(toProjectionItem({ epoch: options.epoch, seq: m.seq, subject: logicalSubject(options.namespace, m.subject), storedAt: m.time }, m.data));
-      wake();
+      if (wakeReader) wake(false);
       if (buffer.length >= pull * 2) await new Promise<void>((r) => { wakePump = r; });
     }
   })().catch((e: unknown) => { if (!stopped) failure = classifyNatsError(e, `reading ${options.stream}`); }).finally(() => { stopped = true; wake(); });
@@ -120,15 +127,19 @@ export async function openStreamReader(nats: NatsHandle, options: StreamReaderOp
   };
 
   return {
-    async next(max, idleMs) {
-      if (buffer.length === 0 && !stopped && idleMs !== undefined) {
+    async next(max, idleMs, fill = false) {
+      wanted = fill ? Math.max(1, Math.min(max, pull * 2)) : 1;
+      const short = () => !stopped && (buffer.length === 0 || (fill && buffer.length < wanted && pending > 0));
+      if (short() && idleMs !== undefined) {
         await new Promise<void>((r) => {
           const t = setTimeout(() => { wakeReader = undefined; r(); }, idleMs);
           wakeReader = () => { clearTimeout(t); r(); };
         });
+        wanted = 1;
         if (buffer.length === 0 && !stopped) return [];
       }
       while (buffer.length === 0 && !stopped) await new Promise<void>((r) => { wakeReader = r; });
+      wanted = 1;
       if (closedByCaller) return undefined;
       if (buffer.length === 0) {
         if (failure !== undefined) { const f = failure; failure = undefined; throw f; }

@@ -5,6 +5,8 @@ import { createProjectionHost } from '../host/createProjectionHost.js';
 import { agentRegistryProjection } from '../projections/agentRegistryProjection.js';
 import { agentStateProjection } from '../projections/agentStateProjection.js';
 import { eventArchiveProjection } from '../projections/eventArchiveProjection.js';
+import { taskViewProjection } from '../projections/taskViewProjection.js';
+import { rebuildProjection } from './rebuildProjection.js';
 import { streamSubjects } from '../projections/builtinProjections.js';
 import type { RebuildProgress } from '../types/ProjectionStatus.js';
 import { queryRows, registrySnapshot, stateSnapshot } from '../testing/queryRows.js';
@@ -142,5 +144,56 @@ describe('rebuildProjection', () => {
     expect((await host.statusOf('agent-state')).state).toBe('running');
     const forced = await host.rebuild('agent-state', { force: true });
     expect(forced).toMatchObject({ contiguous: false, gaps: [{ fromSeq: 1, toSeq: 49 }] });
+  });
+});
+
+describe('rebuildProjection run twice at once', () => {
+  it('lets one rebuild of a projection win and gives the other a typed LOCKED error, never a clash of shadow tables', async () => {
+    await using env = await startTestEnv();
+    await using host = createProjectionHost({ nats: env.nats, pg: env.pg, topology: env.topology }, [taskViewProjection(), agentStateProjection()], { lockPollMs: 100 });
+    await host.start();
+    await env.logs.agentState.appendBatch(Array.from({ length: 400 }, (_, i) => stateChanged(`a${i % 9}`, { key: `k${i % 4}`, op: 'put', value: i, stored: null, strategy: 'lww', writer: 'w' })));
+    await waitCaughtUp(host);
+    const live = await stateSnapshot(env.pg);
+    const runner = host.runner('agent-state');
+    const deps = { nats: env.nats, pg: env.pg, topology: env.topology };
+    // Three instances that all believe they run the projection (as two did after a PostgreSQL
+    // outage in the chaos suite): they start the same rebuild at the same moment.
+    const outcomes = await Promise.allSettled([1, 2, 3].map(() => rebuildProjection({ ...deps, live: runner }, runner.projection, { batchSize: 50 })));
+    const won = outcomes.filter((o) => o.status === 'fulfilled');
+    const lost = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected').map((o) => o.reason as unknown);
+    expect(won).toHaveLength(1);
+    expect(lost).toHaveLength(2);
+    // A rebuild without a live runner, while this one runs the projection: typed too.
+    expect(MisterSmithError.is(await rebuildProjection(deps, agentStateProjection()).catch((e: unknown) => e), 'LOCKED')).toBe(true);
+    for (const e of lost) {
+      expect(MisterSmithError.is(e, 'LOCKED'), String(e)).toBe(true);
+      expect((e as Error).message).toMatch(/agent-state/);
+    }
+    expect((won[0] as PromiseFulfilledResult<{ read: number }>).value.read).toBe(400);
+    expect(await stateSnapshot(env.pg)).toEqual(live);
+    // Nothing is left behind, and the next rebuild runs.
+    expect(await queryRows(env.pg, `SELECT relname FROM pg_class WHERE relname LIKE '%__rebuild%'`)).toEqual([]);
+    expect((await host.rebuild('agent-state')).read).toBe(400);
+    expect(await stateSnapshot(env.pg)).toEqual(live);
+    await waitCaughtUp(host);
+  });
+
+  it('does not swap in when the checkpoint moved away from where the paused live projection stood', async () => {
+    await using env = await startTestEnv();
+    await using host = createProjectionHost({ nats: env.nats, pg: env.pg, topology: env.topology }, [agentStateProjection()], { lockPollMs: 100 });
+    await host.start();
+    await env.logs.agentState.appendBatch(Array.from({ length: 50 }, (_, i) => stateChanged(`a${i % 5}`, { key: 'k', op: 'put', value: i, stored: null, strategy: 'lww', writer: 'w' })));
+    await waitCaughtUp(host);
+    const live = await stateSnapshot(env.pg);
+    const runner = host.runner('agent-state');
+    // A live control whose paused position is not the checkpoint's (a writer that should not exist moved it).
+    const stale = { pause: async () => ({ ...(await runner.pause()), seq: 7 }), resume: () => runner.resume(), setRebuild: () => undefined };
+    const e = await rebuildProjection({ nats: env.nats, pg: env.pg, topology: env.topology, live: stale }, runner.projection).catch((x: unknown) => x);
+    expect(MisterSmithError.is(e, 'LOCKED'), String(e)).toBe(true);
+    expect((e as Error).message).toMatch(/checkpoint of agent-state moved/);
+    expect(await stateSnapshot(env.pg)).toEqual(live);
+    expect(await queryRows(env.pg, `SELECT relname FROM pg_class WHERE relname LIKE '%__rebuild%'`)).toEqual([]);
+    await waitCaughtUp(host);
   });
 });

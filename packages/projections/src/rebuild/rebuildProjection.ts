@@ -1,79 +1,22 @@
-import { frameworkTransaction, MisterSmithError, msError, type DatabaseHandle, type NatsHandle, type Topology, subjectMatcher } from '@mister-smith/core';
-import { advisoryUnlock, projectionLockKey, tryAdvisoryLock } from '../pg/advisoryLock.js';
-import type { Checkpoint } from '../pg/checkpoints.js';
-import { recordDeadLetters, type DeadLetter } from '../pg/deadLetters.js';
-import { createShadowTables, dropShadowTables, parseTableName, shadowNameOf } from '../pg/shadowTables.js';
+import { MisterSmithError, msError, SessionLock, subjectMatcher } from '@mister-smith/core';
+import { projectionLockKey, rebuildLockKey } from '../pg/advisoryLock.js';
+import { readCheckpoint, type Checkpoint } from '../pg/checkpoints.js';
+import type { Db } from '../pg/dbTypes.js';
+import { createShadowTables, dropShadowTables, parseTableName, shadowNameOf, sqlSession } from '../pg/shadowTables.js';
 import { openStreamReader, type StreamReader } from '../read/openStreamReader.js';
 import { streamState } from '../read/streamState.js';
-import { commitIsolatingPoison, type BatchCommit } from '../runner/commitIsolatingPoison.js';
+import { commitItems, type CommitTarget } from '../runner/commitBatch.js';
 import { describeError } from '../runner/describeError.js';
 import { isInfrastructureError } from '../runner/isInfrastructureError.js';
-import { silentLogger, type ProjectionLogger } from '../runner/ProjectionLogger.js';
+import { silentLogger } from '../runner/ProjectionLogger.js';
 import type { Projection, ProjectionContext } from '../types/Projection.js';
 import type { ProjectionItem } from '../types/ProjectionItem.js';
 import type { RebuildProgress } from '../types/ProjectionStatus.js';
 import { archiveExtents, archiveItems } from './archiveItems.js';
-import { resetCheckpointInPlace, swapInShadow } from './swapInShadow.js';
+import type { RebuildDeps, RebuildOptions, RebuildReport, SequenceGap } from './RebuildTypes.js';
+import { resetCheckpoint, swapInShadow } from './swapInShadow.js';
 
-/** Options of a rebuild. */
-export interface RebuildOptions {
-  /** Called with progress at most every `progressIntervalMs` and once at the end of each phase. */
-  readonly onProgress?: (progress: RebuildProgress) => void;
-  readonly progressIntervalMs?: number;
-  /** Rebuild even when archive + stream are not contiguous from the first event (gaps are reported). */
-  readonly force?: boolean;
-  /** Most events per write transaction (default 20 000); several writes of one key in a batch collapse to one row. */
-  readonly batchSize?: number;
-  /** Attempts of a failing event before it is dead-lettered (default 3). */
-  readonly maxAttempts?: number;
-  /** Aborts the rebuild: the shadow is dropped and the live projection resumes. */
-  readonly signal?: AbortSignal;
-}
-
-/** A range of sequences that neither the archive nor the stream holds. */
-export interface SequenceGap {
-  readonly epoch: number;
-  readonly fromSeq: number;
-  readonly toSeq: number;
-}
-
-/** What a rebuild did. */
-export interface RebuildReport {
-  readonly projection: string;
-  readonly mode: 'shadow' | 'in-place';
-  /** The stream incarnation and last sequence the rebuilt tables cover (the new checkpoint). */
-  readonly epoch: number;
-  readonly checkpoint: number;
-  /** Messages read, and how many of them the projection applied (its subjects). */
-  readonly read: number;
-  readonly events: number;
-  readonly fromArchive: number;
-  readonly fromStream: number;
-  readonly deadLettered: number;
-  readonly contiguous: boolean;
-  readonly gaps: readonly SequenceGap[];
-  readonly durationMs: number;
-  /** Messages per second over the whole rebuild. */
-  readonly rate: number;
-  readonly tables: readonly string[];
-}
-
-/** How a rebuild pauses the live projection at the head and resumes it after the swap. */
-export interface LiveControl {
-  /** Resolves once the live projection has no batch in flight and reads no further. */
-  pause(): Promise<Checkpoint>;
-  resume(): void;
-  setRebuild(progress: RebuildProgress | undefined, rebuilding: boolean): void;
-}
-
-/** What a rebuild needs. Without `live`, the rebuild takes the projection's lock itself (LOCKED when another instance holds it). */
-export interface RebuildDeps {
-  readonly nats: NatsHandle;
-  readonly pg: DatabaseHandle;
-  readonly topology: Topology;
-  readonly logger?: ProjectionLogger;
-  readonly live?: LiveControl;
-}
+export type { LiveControl, RebuildDeps, RebuildOptions, RebuildReport, SequenceGap } from './RebuildTypes.js';
 
 /**
  * Rebuilds a projection from the first event: replays the event archive (events older than the
@@ -89,29 +32,47 @@ export interface RebuildDeps {
  */
 export async function rebuildProjection(deps: RebuildDeps, projection: Projection, options: RebuildOptions = {}): Promise<RebuildReport> {
   for (const t of projection.tables) parseTableName(t);
-  if (deps.live) return run(deps, projection, options);
-  return deps.pg.db.connection().execute(async (conn) => {
-    const key = projectionLockKey(projection.name);
-    if (!(await tryAdvisoryLock(conn, key))) {
-      throw msError('LOCKED', `projection ${projection.name} is running in another instance: send the rebuild to it`, { details: { projection: projection.name } });
-    }
-    try {
-      return await run(deps, projection, options);
-    } finally {
-      await advisoryUnlock(conn, key);
-    }
-  });
+  // One rebuild of a projection at a time, across every instance: a second one (a retried request,
+  // two instances that both believed they ran the projection) gets LOCKED, never a clash of shadow tables.
+  await using guard = new SessionLock(deps.pg, rebuildLockKey(projection.name));
+  if (!(await guard.tryAcquire())) {
+    throw msError('LOCKED', `a rebuild of ${projection.name} is already under way (on this or another instance): wait for it, or abort it`, { details: { projection: projection.name } });
+  }
+  if (deps.live) return await run(deps, projection, options, guard.db);
+  // No live runner here: hold the projection's lock, so no runner elsewhere writes meanwhile; write on its session.
+  await using lock = new SessionLock(deps.pg, projectionLockKey(projection.name));
+  if (!(await lock.tryAcquire())) {
+    throw msError('LOCKED', `projection ${projection.name} is running in another instance: send the rebuild to it`, { details: { projection: projection.name } });
+  }
+  return await run(deps, projection, options, lock.db);
 }
 
-async function run(deps: RebuildDeps, projection: Projection, options: RebuildOptions): Promise<RebuildReport> {
+async function run(deps: RebuildDeps, projection: Projection, options: RebuildOptions, conn: Db): Promise<RebuildReport> {
   const { nats, pg, topology, live } = deps;
   const logger = deps.logger ?? silentLogger;
   const spec = topology.streams[projection.stream];
   const started = Date.now();
   const st0 = await streamState(nats, spec.name);
   const epoch = st0.epoch;
+  const target = (context: (trx: ProjectionContext['trx']) => ProjectionContext): CommitTarget => ({
+    projection, stream: spec.name, context, maxAttempts: Math.max(1, options.maxAttempts ?? 3), retryBaseMs: 25,
+    isInfrastructure: async (e) => isInfrastructureError(e), advancesCheckpoint: false,
+    matches: subjectMatcher(projection.subjects),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  /** Where the live projection stands once paused (this instance holds its lock otherwise, so the row is stable). */
+  const liveCheckpoint = async (): Promise<Checkpoint | undefined> => {
+    if (live) return live.pause();
+    const row = await readCheckpoint(conn, projection.name);
+    return row ? { epoch: row.epoch, seq: row.seq } : undefined;
+  };
   if (projection.rebuild === 'in-place') {
-    const seq = await resetCheckpointInPlace(deps, projection, spec.name, epoch, Math.max(0, st0.firstSeq - 1));
+    const seq = Math.max(0, st0.firstSeq - 1);
+    try {
+      await resetCheckpoint(conn, target((trx) => ({ trx, mode: 'live', table: (t) => t, nats, topology })), await liveCheckpoint(), { epoch, seq });
+    } finally {
+      live?.resume();
+    }
     logger.info({ projection: projection.name, seq }, `${projection.name} rebuilds in place: its checkpoint is back at ${seq}`);
     return { projection: projection.name, mode: 'in-place', epoch, checkpoint: seq, read: 0, events: 0, fromArchive: 0, fromStream: 0, deadLettered: 0, contiguous: true, gaps: [], durationMs: Date.now() - started, rate: 0, tables: projection.tables };
   }
@@ -152,46 +113,20 @@ async function run(deps: RebuildDeps, projection: Projection, options: RebuildOp
   const abortIfAsked = () => {
     if (options.signal?.aborted) throw msError('CLOSED', `rebuild of ${projection.name} was aborted`, { details: { projection: projection.name } });
   };
-  const context = (trx: ProjectionContext['trx']): ProjectionContext => ({ trx, mode: 'rebuild', table: (t) => shadow.get(t) ?? t, nats, topology });
-  const commit: BatchCommit = async (items, letters) => {
-    await frameworkTransaction(pg.db, async (trx) => {
-      if (items.length > 0) await projection.apply(items, context(trx));
-      if (letters.length > 0) await recordDeadLetters(trx, letters);
-    });
-  };
-  const deadLetterOf = (item: ProjectionItem, error: unknown, attempts: number): DeadLetter => ({
-    source: `projection:${projection.name}`, stream: spec.name, epoch: item.epoch, seq: item.seq, subject: item.subject,
-    reason: describeError(error), payload: item.raw, attempts,
-  });
-  const matches = subjectMatcher(projection.subjects);
+  const fill = target((trx) => ({ trx, mode: 'rebuild', table: (t) => shadow.get(t) ?? t, nats, topology }));
   const feed = async (items: readonly ProjectionItem[]) => {
     if (items.length === 0) return;
     abortIfAsked();
-    const accepted: ProjectionItem[] = [];
-    const letters: DeadLetter[] = [];
-    for (const item of items) {
-      if (!matches(item.subject)) continue;
-      if (item.kind === 'malformed' && !projection.acceptsMalformed) letters.push(deadLetterOf(item, item.error, 1));
-      else accepted.push(item);
-    }
-    const dead = await commitIsolatingPoison(commit, accepted, letters, items[items.length - 1]!.seq, {
-      maxAttempts: Math.max(1, options.maxAttempts ?? 3), retryBaseMs: 25, deadLetterOf,
-      isInfrastructure: async (e) => isInfrastructureError(e),
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
+    const outcome = await commitItems(conn, fill, undefined, epoch, items);
     counts.read += items.length;
-    counts.events += accepted.length - dead.length;
-    counts.deadLettered += letters.length + dead.length;
+    counts.events += outcome.applied;
+    counts.deadLettered += outcome.deadLettered.length;
     progress();
   };
 
-  const client = await pg.connect();
-  try {
-    await createShadowTables(client, tables);
-  } finally {
-    client.release();
-  }
+  await createShadowTables(sqlSession(conn), tables);
   let paused = false;
+  let pausedAt: Checkpoint | undefined;
   let reader: StreamReader | undefined;
   try {
     live?.setRebuild(undefined, true);
@@ -218,12 +153,27 @@ async function run(deps: RebuildDeps, projection: Projection, options: RebuildOp
     };
     if (st0.firstSeq > expected) expected = st0.firstSeq; // already in `gaps` from the plan
     const reachedTarget = () => lastSeq >= target || (reader !== undefined && reader.delivered > 0 && reader.buffered === 0 && reader.pending === 0);
+    /**
+     * The next batch: up to `batchSize` items, filled while the stream holds more before the target
+     * (the reader keeps pulling in the background meanwhile, so reading overlaps the write of the
+     * batch before). Full batches are what makes a rebuild fast: several writes of one key collapse.
+     */
+    const take = async (r: StreamReader, atHead: boolean): Promise<ProjectionItem[] | undefined> => {
+      const out = await r.next(batchSize, atHead ? 2000 : undefined);
+      if (!out || out.length === 0 || atHead) return out;
+      while (out.length < batchSize && out[out.length - 1]!.seq < target && (r.buffered > 0 || r.pending > 0)) {
+        const more = await r.next(batchSize - out.length, 1000, true);
+        if (!more || more.length === 0) break;
+        for (const m of more) out.push(m);
+      }
+      return out;
+    };
     reader = await openStreamReader(nats, { stream: spec.name, namespace: topology.namespace, epoch, fromSeq: from, pull: Math.min(batchSize, 10_000) });
     for (;;) {
       if (target < from || reachedTarget()) {
         if (paused) break;
         phase = 'catch-up';
-        if (live) await live.pause();
+        pausedAt = await liveCheckpoint();
         paused = true;
         const st = await streamState(nats, spec.name);
         if (st.epoch !== epoch) throw msError('PROJECTION_FAILED', `stream ${spec.name} was recreated during the rebuild of ${projection.name}`);
@@ -232,7 +182,7 @@ async function run(deps: RebuildDeps, projection: Projection, options: RebuildOp
         if (target < from || lastSeq >= target) break;
         continue;
       }
-      const items = await reader.next(batchSize, paused ? 2000 : undefined);
+      const items = await take(reader, paused);
       if (!items) throw msError('PROJECTION_FAILED', `the reader of ${spec.name} closed during the rebuild of ${projection.name}`);
       if (items.length === 0) {
         // Nothing arrived for 2 s while the head is further: the rest was deleted from the stream.
@@ -256,7 +206,7 @@ async function run(deps: RebuildDeps, projection: Projection, options: RebuildOp
     phase = 'swap';
     progress(true);
     const checkpoint = Math.max(lastSeq, target);
-    await swapInShadow(pg, projection, spec.name, tables, { epoch, seq: checkpoint });
+    await swapInShadow(conn, fill, tables, pausedAt, { epoch, seq: checkpoint });
     const durationMs = Date.now() - started;
     const report: RebuildReport = {
       projection: projection.name, mode: 'shadow', epoch, checkpoint, ...counts,
@@ -266,13 +216,10 @@ async function run(deps: RebuildDeps, projection: Projection, options: RebuildOp
     return report;
   } catch (e) {
     await reader?.stop();
-    const cleanup = await pg.connect();
     try {
-      await dropShadowTables(cleanup, tables);
+      await dropShadowTables(sqlSession(conn), tables);
     } catch (dropError) {
       logger.error({ projection: projection.name, err: dropError }, 'could not drop the shadow tables of a failed rebuild (the next rebuild replaces them)');
-    } finally {
-      cleanup.release();
     }
     if (MisterSmithError.is(e, 'NOT_CONTIGUOUS') || MisterSmithError.is(e, 'CLOSED') || MisterSmithError.is(e, 'LOCKED')) throw e;
     throw msError('PROJECTION_FAILED', `rebuild of ${projection.name} failed: ${describeError(e)}`, { cause: e, details: { projection: projection.name } });

@@ -97,6 +97,37 @@ describe('ProjectionRunner instances', () => {
   });
 });
 
+describe('ProjectionRunner election', () => {
+  it('notices that its lock session died while the stream is quiet, steps down, and the standby takes over', async () => {
+    await using env = await startTestEnv();
+    await createCounterTable(env.pg);
+    const deps = { nats: env.nats, pg: env.pg, topology: env.topology };
+    const opts = { maxBatch: 20, lockPollMs: 100, failureBackoffMs: [50, 200] as const };
+    await using a = new ProjectionRunner(countingProjection(), deps, opts);
+    await a.start();
+    await waitFor(() => a.active, { what: 'a active' });
+    await using b = new ProjectionRunner(countingProjection(), deps, opts);
+    await b.start();
+    const first = await env.logs.agentState.appendBatch(stateWorkload(40, { agents: 4, keys: 2 }));
+    await waitFor(async () => (await readCheckpoint(env.pg.db, 'counter'))?.seq === first[first.length - 1]!.seq, { what: 'a caught up' });
+    let both = 0;
+    const sampler = setInterval(() => { if (a.active && b.active) both++; }, 5);
+    try {
+      // Nothing to project: only the lock session tells a that it is gone.
+      await queryRows(env.pg, `SELECT pg_terminate_backend(${a.backendPid!})`);
+      await waitFor(() => b.active, { what: 'b takes over', timeoutMs: 15_000 });
+      const more = await env.logs.agentState.appendBatch(stateWorkload(40, { agents: 4, keys: 2, salt: 'more' }));
+      await waitFor(async () => (await readCheckpoint(env.pg.db, 'counter'))?.seq === more[more.length - 1]!.seq, { what: 'b caught up' });
+    } finally {
+      clearInterval(sampler);
+    }
+    expect(a.active).toBe(false);
+    expect(both).toBe(0);
+    const [counter] = await queryRows<{ n: number }>(env.pg, `SELECT n::int AS n FROM public.projection_counter WHERE name = 'counter'`);
+    expect(counter?.n).toBe(80);
+  });
+});
+
 describe('ProjectionRunner and a recreated stream', () => {
   it('restarts from the new stream\'s first sequence, and the new incarnation\'s versions win', async () => {
     await using env = await startTestEnv();

@@ -1,14 +1,14 @@
-import { frameworkTransaction, msError, type DatabaseHandle, type NatsHandle, type Topology, subjectMatcher } from '@mister-smith/core';
-import { advisoryUnlock, backendPid, projectionLockKey, tryAdvisoryLock } from '../pg/advisoryLock.js';
+import { msError, SessionLock, type DatabaseHandle, type NatsHandle, type Topology, subjectMatcher } from '@mister-smith/core';
+import { projectionLockKey } from '../pg/advisoryLock.js';
 import { advanceCheckpoint, ensureCheckpoint, readCheckpoint, setCheckpointStatus, type Checkpoint } from '../pg/checkpoints.js';
 import type { Db } from '../pg/dbTypes.js';
-import { recordDeadLetters, type DeadLetter } from '../pg/deadLetters.js';
+import type { DeadLetter } from '../pg/deadLetters.js';
 import { openStreamReader, type StreamReader, type StreamReaderOptions } from '../read/openStreamReader.js';
 import { lastSeqOf, streamState } from '../read/streamState.js';
 import type { Projection, ProjectionContext, ProjectionTransaction } from '../types/Projection.js';
 import type { ProjectionItem } from '../types/ProjectionItem.js';
 import type { ProjectionState, ProjectionStatus, RebuildProgress } from '../types/ProjectionStatus.js';
-import { commitIsolatingPoison } from './commitIsolatingPoison.js';
+import { commitItems } from './commitBatch.js';
 import { describeError } from './describeError.js';
 import { InterestKeeper, keeperConsumerSpec } from './InterestKeeper.js';
 import { isInfrastructureError } from './isInfrastructureError.js';
@@ -98,6 +98,8 @@ export class ProjectionRunner implements AsyncDisposable {
   /** When an idle reader was first seen behind the head, since the last progress. */
   #behindSince: number | undefined;
   #readerRestarts = 0;
+  #lock: SessionLock | undefined;
+  #lockCheckedAt = 0;
 
   constructor(projection: Projection, deps: RunnerDeps, options: RunnerOptions = {}) {
     if (projection.subjects.length === 0) throw msError('INVALID_ARGUMENT', `projection ${projection.name} reads no subjects`);
@@ -311,40 +313,53 @@ export class ProjectionRunner implements AsyncDisposable {
   async #run(): Promise<void> {
     let failures = 0;
     const signal = this.#abort.signal;
-    while (!signal.aborted) {
-      try {
-        const acquired = await this.#deps.pg.db.connection().execute((conn) => this.#withLock(conn));
-        failures = 0;
-        if (!acquired) {
-          if (this.#state !== 'paused') this.#setState('standby');
-          await sleep(this.#opts.lockPollMs, signal);
+    const lock = this.#lock = new SessionLock(this.#deps.pg, projectionLockKey(this.name), {
+      onLost: (e) => {
+        // The session holding the lock is gone (and the lock with it): stop reading; the loop
+        // below sees the failed batch, releases and stands for election again.
+        this.#logger.warn({ projection: this.name, err: e }, `projection ${this.name} lost its lock session`);
+        this.#active = false;
+        void this.#reader?.stop();
+      },
+    });
+    try {
+      while (!signal.aborted) {
+        try {
+          const acquired = await this.#withLock(lock);
+          failures = 0;
+          if (!acquired) {
+            if (this.#state !== 'paused') this.#setState('standby');
+            await sleep(this.#opts.lockPollMs, signal);
+          }
+        } catch (e) {
+          if (signal.aborted) break;
+          failures++;
+          const reason = describeError(e);
+          this.#setState('failed', reason);
+          this.#logger.error({ projection: this.name, err: e, failures }, `projection ${this.name} failed; retrying`);
+          await sleep(backoffMs(failures, { baseMs: this.#opts.failureBackoffMs[0], maxMs: this.#opts.failureBackoffMs[1], jitter: 'equal' }), signal);
         }
-      } catch (e) {
-        if (signal.aborted) break;
-        failures++;
-        const reason = describeError(e);
-        this.#setState('failed', reason);
-        this.#logger.error({ projection: this.name, err: e, failures }, `projection ${this.name} failed; retrying`);
-        await sleep(backoffMs(failures, { baseMs: this.#opts.failureBackoffMs[0], maxMs: this.#opts.failureBackoffMs[1], jitter: 'equal' }), signal);
       }
+    } finally {
+      await lock.release().catch(() => undefined);
     }
   }
 
-  async #withLock(conn: Db): Promise<boolean> {
-    const key = projectionLockKey(this.name);
-    if (!(await tryAdvisoryLock(conn, key))) return false;
+  /** Stands for election once: false when another instance holds the lock; else runs until stopped or the session fails. */
+  async #withLock(lock: SessionLock): Promise<boolean> {
+    if (!(await lock.tryAcquire())) return false;
     this.#active = true;
     this.#progressed();
-    this.#pid = await backendPid(conn);
+    this.#pid = lock.pid;
     this.#logger.info({ projection: this.name, pid: this.#pid }, `projection ${this.name} took its lock`);
     try {
-      await this.#activeLoop(conn);
+      await this.#activeLoop(lock.db);
     } finally {
       this.#active = false;
       this.#pid = undefined;
-      // A lock left on a pooled connection would block every other instance: release it, unless the
-      // connection is gone (then PostgreSQL released it with the session).
-      await advisoryUnlock(conn, key).catch((e: unknown) => {
+      // The lock and its session go together: releasing closes the session (a lock left behind
+      // would block every other instance); a session already gone released it on the server.
+      await lock.release().catch((e: unknown) => {
         if (!isInfrastructureError(e)) throw e;
       });
     }
@@ -404,6 +419,9 @@ export class ProjectionRunner implements AsyncDisposable {
             if (!items) break;
             if (items.length === 0) {
               if (await this.#readerStalled(cp)) break;
+              // Idle: nothing tells a dead lock session apart from a quiet stream, so ask PostgreSQL
+              // now and then (after a restart another instance may hold the lock already).
+              if (!(await this.#lockAlive())) break;
               continue;
             }
             if (this.#resetRequested || reader.generation !== generation) {
@@ -427,6 +445,13 @@ export class ProjectionRunner implements AsyncDisposable {
     }
   }
 
+  async #lockAlive(): Promise<boolean> {
+    const lock = this.#lock;
+    if (!lock || Date.now() - this.#lockCheckedAt < 2000) return true;
+    this.#lockCheckedAt = Date.now();
+    return lock.check();
+  }
+
   async #closeIfRecreated(epoch: number, reader: () => StreamReader | undefined): Promise<void> {
     try {
       const st = await streamState(this.#deps.nats, this.#streamName);
@@ -448,43 +473,30 @@ export class ProjectionRunner implements AsyncDisposable {
 
   async #commitBatch(conn: Db, start: Checkpoint, items: readonly ProjectionItem[]): Promise<Checkpoint> {
     const startedAt = Date.now();
-    const accepted: ProjectionItem[] = [];
-    const letters: DeadLetter[] = [];
-    for (const item of items) {
-      if (this.#filter === undefined && !this.#matches(item.subject)) continue;
-      if (item.kind === 'malformed' && !this.projection.acceptsMalformed) letters.push(this.#deadLetterOf(item, item.error, 1));
-      else accepted.push(item);
-    }
-    let current = start;
-    const commit = async (part: readonly ProjectionItem[], dls: readonly DeadLetter[], upto: number) => {
-      const to = { epoch: start.epoch, seq: upto };
-      await frameworkTransaction(conn, async (trx) => {
-        if (part.length > 0) await this.projection.apply(part, this.#context(trx));
-        if (dls.length > 0) await recordDeadLetters(trx, dls);
-        if (!(await advanceCheckpoint(trx, this.name, current, to))) {
-          throw msError('LOCKED', `checkpoint of ${this.name} moved away from ${current.seq} under this instance (a rebuild swapped or another instance wrote): re-reading it`, { details: { projection: this.name, expected: current } });
-        }
-      });
-      current = to;
-      this.#checkpoint = to;
-      this.#keeper?.advance(upto);
-      this.#events += part.length;
-      this.#rate.add(part.length);
-      for (const l of dls) {
-        this.#deadLettered++;
-        this.#logger.warn({ projection: this.name, seq: l.seq, subject: l.subject, reason: l.reason, attempts: l.attempts }, 'event dead-lettered');
-        this.#deps.hooks?.onDeadLetter?.(this.name, l);
-      }
-    };
-    await commitIsolatingPoison(commit, accepted, letters, items[items.length - 1]!.seq, {
+    const outcome = await commitItems(conn, {
+      projection: this.projection,
+      stream: this.#streamName,
+      context: (trx) => this.#context(trx),
+      ...(this.#filter === undefined ? { matches: this.#matches } : {}),
       maxAttempts: this.#opts.maxAttempts,
       retryBaseMs: this.#opts.retryBaseMs,
       signal: this.#abort.signal,
       isInfrastructure: (e) => this.#isInfrastructure(conn, e),
-      deadLetterOf: (item, e, attempts) => this.#deadLetterOf(item, e, attempts),
-    });
-    this.#deps.hooks?.onCommit?.(this.name, { events: accepted.length, seq: current.seq, durationMs: Date.now() - startedAt });
-    return current;
+      advancesCheckpoint: true,
+      onCommitted: (part, dls, to) => {
+        this.#checkpoint = to;
+        this.#keeper?.advance(to.seq);
+        this.#events += part.length;
+        this.#rate.add(part.length);
+        for (const l of dls) {
+          this.#deadLettered++;
+          this.#logger.warn({ projection: this.name, seq: l.seq, subject: l.subject, reason: l.reason, attempts: l.attempts }, 'event dead-lettered');
+          this.#deps.hooks?.onDeadLetter?.(this.name, l);
+        }
+      },
+    }, start, start.epoch, items);
+    this.#deps.hooks?.onCommit?.(this.name, { events: outcome.accepted, seq: outcome.checkpoint.seq, durationMs: Date.now() - startedAt });
+    return outcome.checkpoint;
   }
 
   async #isInfrastructure(conn: Db, e: unknown): Promise<boolean> {
@@ -497,13 +509,6 @@ export class ProjectionRunner implements AsyncDisposable {
       this.#logger.warn({ projection: this.name, err: probe }, 'health probe failed after a batch error: not blaming the events');
       return true;
     }
-  }
-
-  #deadLetterOf(item: ProjectionItem, error: unknown, attempts: number): DeadLetter {
-    return {
-      source: `projection:${this.name}`, stream: this.#streamName, epoch: item.epoch, seq: item.seq, subject: item.subject,
-      reason: describeError(error), payload: item.raw, attempts,
-    };
   }
 
   #context(trx: ProjectionTransaction): ProjectionContext {

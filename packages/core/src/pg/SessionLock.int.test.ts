@@ -1,0 +1,54 @@
+import { describe, expect, it, vi } from 'vitest';
+import { startTestEnv } from '../testing/startTestEnv.js';
+import { MisterSmithError } from '../errors/MisterSmithError.js';
+import { SessionLock } from './SessionLock.js';
+
+describe('SessionLock (the election of runners, bridges, rebuilds and the scheduler)', () => {
+  it('elects one holder; a standby takes over when the holder\'s session dies, and the holder is told', async () => {
+    await using env = await startTestEnv();
+    const lost: MisterSmithError[] = [];
+    await using a = new SessionLock(env.pg, 'test.election', { onLost: (e) => lost.push(e) });
+    await using b = new SessionLock(env.pg, 'test.election');
+    expect(await a.tryAcquire()).toBe(true);
+    expect(await b.tryAcquire()).toBe(false);
+    expect(await b.tryAcquire()).toBe(false);
+    expect(a.held && !b.held).toBe(true);
+    // The holder's session works like any connection, and is the lock's.
+    const { rows } = await a.client!.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    expect(rows[0]!.pid).toBe(a.pid);
+    expect((await a.db.selectNoFrom((eb) => eb.lit(1).as('one')).execute())[0]).toEqual({ one: 1 });
+
+    // Kill the holder's session, as a cut connection or a PostgreSQL restart would.
+    await env.pg.withClient((c) => c.query('SELECT pg_terminate_backend($1)', [a.pid]));
+    await vi.waitFor(async () => expect(await a.check(2000)).toBe(false), { timeout: 10_000, interval: 50 });
+    expect(a.held).toBe(false);
+    expect(lost).toHaveLength(1);
+    expect(lost[0]!.code).toBe('POSTGRES_UNAVAILABLE');
+    expect(() => a.db).toThrow(/not held/);
+    expect(await b.tryAcquire()).toBe(true);
+    // The old holder stands again as a standby (a new session), and gets the lock once b releases it.
+    expect(await a.tryAcquire()).toBe(false);
+    await b.release();
+    await b.release();
+    expect(await a.tryAcquire()).toBe(true);
+  });
+
+  it('keeps a 64-bit key apart from named keys, LISTENs while held, and releases on dispose', async () => {
+    await using env = await startTestEnv();
+    const notes: string[] = [];
+    {
+      await using big = new SessionLock(env.pg, 0x4d535f54455354n, { listen: ['test_channel'], onNotify: (n) => notes.push(n.payload ?? '') });
+      await using named = new SessionLock(env.pg, 'test.other');
+      expect(await big.tryAcquire()).toBe(true);
+      expect(await named.tryAcquire()).toBe(true);
+      await env.pg.withClient((c) => c.query(`NOTIFY test_channel, 'hello'`));
+      await vi.waitFor(() => expect(notes).toEqual(['hello']), { timeout: 5000, interval: 20 });
+      const other = new SessionLock(env.pg, 0x4d535f54455354n);
+      expect(await other.tryAcquire()).toBe(false);
+      await other.release();
+    }
+    const locks = await env.pg.withClient((c) => c.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`));
+    expect(locks.rows[0]).toEqual({ n: 0 });
+    expect(() => new SessionLock(env.pg, 'x', { listen: ['bad channel'] })).toThrow(/invalid notification channel/);
+  });
+});
