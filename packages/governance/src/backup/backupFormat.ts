@@ -8,7 +8,7 @@ export const BACKUP_VERSION = 1;
 
 /** A stream as it was at the cut: its role in the topology, positions and incarnation. */
 export interface BackedUpStream {
-  /** `agentState`, `taskExecution`, `agentMessages`, or `kv:<bucket key>` (e.g. `kv:agentState`). */
+  /** `agentState`, `taskExecution`, `agentMessages`, `kv:<bucket key>` (e.g. `kv:agentState`) or `obj:largeValues`. */
   readonly key: string;
   /** Name in the source namespace. */
   readonly name: string;

@@ -16,13 +16,18 @@ export async function backupTables(db: Kysely<Database>): Promise<string[]> {
   return r.rows.map((x) => x.t).filter((t) => !SKIP_TABLES.has(t));
 }
 
-/** The streams a backup carries: the three event streams and the KV buckets that are not caches or leases. */
+/**
+ * The streams a backup carries: the three event streams, the KV buckets that are not caches or
+ * leases, and last the LARGE_VALUES Object Store (its head is read after the others', so it holds
+ * every object their events and entries refer to).
+ */
 export function backupStreams(topology: Topology): { key: string; name: string; subjectPrefix: string }[] {
   const ns = topology.namespace ? `${topology.namespace}.` : '';
   const b = topology.buckets;
   return [
     ...(['agentState', 'taskExecution', 'agentMessages'] as const).map((k) => ({ key: k, name: topology.streams[k].name, subjectPrefix: ns })),
     ...(['agentState', 'session', 'agentConfig'] as const).map((k) => ({ key: `kv:${k}`, name: `KV_${b[k].bucket}`, subjectPrefix: `$KV.${b[k].bucket}.` })),
+    ...(['largeValues'] as const).map((k) => ({ key: `obj:${k}`, name: `OBJ_${topology.objects[k].bucket}`, subjectPrefix: `$O.${topology.objects[k].bucket}.` })),
   ];
 }
 

@@ -152,7 +152,7 @@ async function assertEmpty(deps: RestoreDeps, tables: ReadonlySet<string>): Prom
     const r = await sql<{ one: number }>`SELECT 1 AS one FROM ${sql.raw(quote(t))} LIMIT 1`.execute(deps.pg.db);
     if (r.rows.length > 0) throw msError('NOT_EMPTY', `restore needs an empty database: ${t} has rows`, { details: { table: t } });
   }
-  for (const s of [...Object.values(deps.topology.streams).map((x) => x.name), ...Object.values(deps.topology.buckets).map((b) => `KV_${b.bucket}`)]) {
+  for (const s of [...Object.values(deps.topology.streams).map((x) => x.name), ...Object.values(deps.topology.buckets).map((b) => `KV_${b.bucket}`), ...Object.values(deps.topology.objects).map((o) => `OBJ_${o.bucket}`)]) {
     const info = await deps.nats.jsm.streams.info(s).catch(() => undefined);
     if (info && info.state.messages > 0) throw msError('NOT_EMPTY', `restore needs an empty namespace: stream ${s} has ${info.state.messages} messages`, { details: { stream: s } });
   }
@@ -173,7 +173,7 @@ async function remapEpochsAndNames(deps: RestoreDeps, header: HeaderRecord): Pro
       for (const col of cols.rows) {
         if (col.c === 'stream' && s.name !== target.name) {
           await sql`UPDATE ${sql.raw(quote(col.t))} SET stream = ${target.name} WHERE stream = ${s.name}`.execute(trx);
-        } else if (col.c !== 'stream' && s.key.startsWith('kv:') === false) {
+        } else if (col.c !== 'stream' && !s.key.startsWith('kv:') && !s.key.startsWith('obj:')) {
           await sql`UPDATE ${sql.raw(quote(col.t))} SET ${sql.ref(col.c)} = ${epoch} WHERE ${sql.ref(col.c)} = ${s.epoch}`.execute(trx);
         }
       }

@@ -1,4 +1,4 @@
-import { assertAgentId, JetStreamKvStore, msError, type DatabaseHandle, type NatsHandle, type Topology } from '@mister-smith/core';
+import { assertAgentId, JetStreamKvStore, JetStreamLargeValues, msError, type DatabaseHandle, type NatsHandle, type Topology } from '@mister-smith/core';
 import { agentTaskIds, deleteAgentRows, type RowCounts } from './deleteAgentRows.js';
 import { purgeAgentMessages, type MessageCounts } from './purgeAgentMessages.js';
 import { waitForOlderTransactions } from './waitForOlderTransactions.js';
@@ -26,7 +26,7 @@ export interface ErasureReport {
   readonly agentId: string;
   /** True when the agent was owned and was stopped first. */
   readonly stopped: boolean;
-  /** Messages purged per stream (KV buckets are the `KV_*` streams). */
+  /** Messages purged per stream (KV buckets are the `KV_*` streams); for `OBJ_*` (large values), objects deleted. */
   readonly nats: MessageCounts;
   /** Rows deleted per PostgreSQL table. */
   readonly postgres: RowCounts;
@@ -40,7 +40,8 @@ export interface ErasureReport {
  * Erases one agent everywhere (ARCHITECTURE decision 6): records it in `mister_smith.erased_agents`
  * first, so projections and the bridge drop anything of it from then on; stops it if it is ACTIVE;
  * waits for transactions older than the record (a projection batch in flight); then purges its
- * messages from every stream and its keys from every KV bucket and deletes its rows from every table.
+ * messages from every stream, its keys from every KV bucket and its large values from the Object
+ * Store, and deletes its rows from every table.
  * Other agents are untouched. Erasing twice is harmless (the second finds nothing). The agent's id
  * stays reserved: its events are never projected again.
  *
@@ -69,6 +70,9 @@ export async function eraseAgent(deps: EraseDeps, agentId: string, options: Eras
   const rowCounts = await deleteAgentRows(pg.db, agentId, taskIds);
   // A publish that was in flight during the first purge (the bridge checks outside a transaction).
   add(natsCounts, await purgeAgentMessages(nats, topology, agentId, taskIds));
+  // Its large values (objects `<agentId>/...`, chunks and metadata), once no event or KV entry refers to them.
+  const objects = topology.objects.largeValues;
+  natsCounts[`OBJ_${objects.bucket}`] = await JetStreamLargeValues.of(nats, objects).deleteAgent(agentId);
 
   const report: ErasureReport = { agentId, stopped, nats: natsCounts, postgres: rowCounts, tasks: taskIds.length, drained };
   await pg.db.updateTable('mister_smith.erased_agents').set({ removed: JSON.stringify(report) }).where('agent_id', '=', agentId).execute();
