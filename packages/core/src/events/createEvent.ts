@@ -1,7 +1,7 @@
-import { v7 as uuidv7 } from 'uuid';
 import { assertAgentId, assertSubject } from '../config/identifiers.js';
 import type { EventEnvelope } from './EventEnvelope.js';
 import { latestSchemaVersion } from './upcasters.js';
+import { uuidV7 } from './uuidV7.js';
 
 /** Fields a caller may set when creating an event; id, time and schema version are filled in. */
 export interface CreateEventInput<TType extends string, TData> {
@@ -28,7 +28,7 @@ export function createEvent<TType extends string, TData>(input: CreateEventInput
   assertSubject(input.subject);
   if (input.agentId !== undefined) assertAgentId(input.agentId);
   const e: EventEnvelope<TType, TData> = {
-    id: input.id ?? uuidv7(),
+    id: input.id ?? uuidV7(),
     type: input.type,
     subject: input.subject,
     ...(input.agentId !== undefined ? { agentId: input.agentId } : {}),
@@ -44,5 +44,5 @@ export function createEvent<TType extends string, TData>(input: CreateEventInput
 
 /** A new uuid v7 (time-ordered), used for event and command ids. */
 export function newId(): string {
-  return uuidv7();
+  return uuidV7();
 }
