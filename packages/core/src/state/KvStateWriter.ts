@@ -30,8 +30,10 @@ export class KvStateWriter {
 
   /** Queues the write of `entry` behind earlier writes of the key; resolves once it is done (never rejects). */
   enqueue(view: AgentView, key: string, kvKey: string, entry: VersionedValue): Promise<void> {
-    const prev = this.#pending.get(kvKey) ?? Promise.resolve();
-    const next = prev.then(() => this.#write(view, key, kvKey, entry)).catch((e: unknown) => {
+    const prev = this.#pending.get(kvKey);
+    const run = () => this.#write(view, key, kvKey, entry);
+    // Nothing queued for the key (the usual case): start now instead of a microtask later.
+    const next = (prev ? prev.then(run) : run()).catch((e: unknown) => {
       view.kvRevisions.delete(key);
       this.#logger.warn({ err: e, key: kvKey, seq: entry.seq }, 'KV write after commit failed; KV is behind until the projection or a hydration repairs it');
     });
