@@ -3,7 +3,7 @@ import type { ConflictStrategy, WriteContext } from './ConflictStrategy.js';
 import { expectStored } from './expectStored.js';
 import { toJsonValue } from './jsonValue.js';
 import { mergeLww } from './lwwRegister.js';
-import { parseStored } from './parseStored.js';
+import { markChecked, parseStored } from './parseStored.js';
 import { storedEquals } from './storedEquals.js';
 import { assertWriteContext, stampWrite } from './stampWrite.js';
 import type { LwwStored, StoredValue } from './StoredValue.js';
@@ -35,7 +35,7 @@ export function lww<T = unknown>(): ConflictStrategy<T> {
           ? applyValueRecipe(view?.value, input as (draft: unknown) => unknown)
           : toJsonValue(input);
       const hlc = stampWrite(ctx, [base?.hlc, latest?.hlc]);
-      return Object.freeze({ s: 'lww', value, hlc, writer: ctx.writer });
+      return markChecked(Object.freeze({ s: 'lww', value, hlc, writer: ctx.writer }));
     },
     merge(current: StoredValue, incoming: StoredValue): LwwStored {
       return mergeLww(expectStored('lww', current), expectStored('lww', incoming));

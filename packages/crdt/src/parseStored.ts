@@ -15,6 +15,8 @@ import { isVectorClock, normalizeClock } from './vectorClocks.js';
  * @throws CrdtError `CORRUPT_ENTRY` with `details.reason` naming what is wrong.
  */
 export function parseStored(raw: unknown): StoredValue {
+  // A value this process built or checked already (frozen, so still valid): no copy, no re-check.
+  if (typeof raw === 'object' && raw !== null && checked.has(raw)) return raw as StoredValue;
   if (!isPlainObject(raw)) throw corrupt('not an object');
   switch (raw['s']) {
     case 'lww':
@@ -30,7 +32,20 @@ export function parseStored(raw: unknown): StoredValue {
 
 function parseLww(raw: Record<string, unknown>): LwwStored {
   const { value, hlc, writer } = raw;
-  return Object.freeze({ s: 'lww', value: jsonField(value, 'value'), hlc: hlcField(hlc), writer: writerField(writer) });
+  return markChecked(Object.freeze({ s: 'lww', value: jsonField(value, 'value'), hlc: hlcField(hlc), writer: writerField(writer) }));
+}
+
+/** Stored values known to be valid: frozen results of `parseStored` and of a strategy's `prepare`. */
+const checked = new WeakSet<object>();
+
+/**
+ * Marks a frozen stored value as valid, so `parseStored` returns it as it is (the state store
+ * parses the stored form of a key's current value on every write). Only for values built from
+ * checked parts: `toJsonValue` output, a stamped HLC, a checked writer id.
+ */
+export function markChecked<T extends StoredValue>(stored: T): T {
+  if (Object.isFrozen(stored)) checked.add(stored);
+  return stored;
 }
 
 function parseVclock(raw: Record<string, unknown>): VclockStored {

@@ -18,9 +18,13 @@ export class KvStateWriter {
   readonly #logger: Logger;
   readonly #pending = new Map<string, Promise<void>>();
 
-  constructor(kv: KvStore, logger: Logger) {
+  readonly #onWritten: ((kvKey: string, revision: number) => void) | undefined;
+
+  /** `onWritten` learns the revision of each KV write made (the read cache skips their watch events). */
+  constructor(kv: KvStore, logger: Logger, onWritten?: (kvKey: string, revision: number) => void) {
     this.#kv = kv;
     this.#logger = logger;
+    this.#onWritten = onWritten;
   }
 
   /** The KV write of `kvKey` still in flight, if any. */
@@ -57,13 +61,15 @@ export class KvStateWriter {
     const rev = view.kvRevisions.get(key);
     if (rev !== undefined) {
       try {
-        view.kvRevisions.set(key, await this.#kv.update(kvKey, encodeKvStateEntry(entry), rev));
+        const revision = await this.#kv.update(kvKey, encodeKvStateEntry(entry), rev);
+        view.kvRevisions.set(key, revision);
+        this.#onWritten?.(kvKey, revision);
         return;
       } catch (e) {
         if (!MisterSmithError.is(e, 'REVISION_CONFLICT')) throw e;
       }
     }
     view.kvRevisions.delete(key);
-    await writeKvForward(this.#kv, kvKey, entry, { onWritten: (r) => view.kvRevisions.set(key, r) });
+    await writeKvForward(this.#kv, kvKey, entry, { onWritten: (r) => { view.kvRevisions.set(key, r); this.#onWritten?.(kvKey, r); } });
   }
 }

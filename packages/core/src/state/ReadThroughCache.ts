@@ -52,6 +52,8 @@ export class ReadThroughCache {
   #generation = 0;
   readonly #abort = new AbortController();
   #restarts = 0;
+  /** KV revisions of this process's own writes whose watch events have not come back yet. */
+  readonly #ownRevisions = new Map<string, number>();
 
   private constructor(kv: KvStore, repository: StateRepository, options: ReadThroughCacheOptions) {
     this.#kv = kv;
@@ -86,6 +88,12 @@ export class ReadThroughCache {
     const loop = (async () => {
       // L1 invalidation: every KV change moves the cached entry forward (or drops it).
       for await (const e of watch) {
+        // This process's own KV write (or an older one): L1 has it already, no need to decode it.
+        const own = this.#ownRevisions.get(e.key);
+        if (own !== undefined) {
+          if (e.revision >= own) this.#ownRevisions.delete(e.key);
+          if (e.revision <= own) continue;
+        }
         const cached = l1.peek(e.key);
         if (!cached) continue;
         if (e.operation !== 'PUT') { l1.delete(e.key); continue; }
@@ -149,6 +157,13 @@ export class ReadThroughCache {
     if (!row.tombstone) await writeStateToKv(this.#kv, this.#opts, agentId, key, kvKey, row);
     fill({ ...row, source: 'postgres' });
     return { ...row, source: 'postgres' };
+  }
+
+  /** Notes the KV revision of a write this process made (its watch event is then skipped, not decoded). */
+  ownWrite(kvKey: string, revision: number): void {
+    if (!this.#watch) return;
+    if (this.#ownRevisions.size >= Math.max(1024, this.#opts.maxEntries)) this.#ownRevisions.clear();
+    this.#ownRevisions.set(kvKey, revision);
   }
 
   /** Caches a value this process just wrote. */
