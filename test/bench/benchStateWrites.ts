@@ -57,13 +57,17 @@ export async function benchStateWrites(env: TestEnv, opts: BenchOptions): Promis
 
   progress(`state: write latency, 1 in flight, ${latencySamples} samples each, alternating`);
   const latStore = await createStateStore(env, { writerId: 'bench-lat' });
+  const latBackground = await createStateStore(env, { writerId: 'bench-lat-bg', kvWrite: 'background' });
   await latStore.write('lat-a0', 'k0', benchPayload(0));
+  await latBackground.write('latbg-a0', 'k0', benchPayload(0));
   const latSubject = namespacedSubject(env.namespace, 'agents.state.rawlat-a0');
   const lat = await measureLatencies(latencySamples, {
     store: (i) => latStore.write('lat-a0', 'k0', benchPayload(i)),
+    background: (i) => latBackground.write('latbg-a0', 'k0', benchPayload(i)),
     raw: () => Promise.all([rawKv.put('rawlat-a0.k0', payloads.kv), env.nats.js.publish(latSubject, payloads.event)]),
   });
   await latStore.close();
+  await latBackground.close();
 
   const flushedRows = flushes.reduce((a, f) => a + f.rows, 0);
   const flushMs = flushes.reduce((a, f) => a + f.durationMs, 0);
@@ -91,7 +95,14 @@ export async function benchStateWrites(env: TestEnv, opts: BenchOptions): Promis
     {
       name: 'write latency p50 (1 in flight)', value: lat.store.p50, unit: 'ms', better: 'lower',
       baseline: { name: 'raw kv.put + js.publish p50', value: lat.raw.p50 },
-      detail: `p99 ${lat.store.p99.toFixed(2)} ms vs raw ${lat.raw.p99.toFixed(2)} ms`,
+      goal: { ratioAtMost: 1.5 },
+      detail: `p99 ${lat.store.p99.toFixed(2)} ms vs raw ${lat.raw.p99.toFixed(2)} ms; the append and the KV write are two dependent round trips (the KV entry carries the version the append returns), the raw pair is one`,
+    },
+    {
+      name: "write latency p50, kvWrite 'background' (1 in flight)", value: lat.background.p50, unit: 'ms', better: 'lower',
+      baseline: { name: 'raw kv.put + js.publish p50', value: lat.raw.p50 },
+      goal: { ratioAtMost: 1.5 },
+      detail: `p99 ${lat.background.p99.toFixed(2)} ms; acknowledged at the append (the commit point), KV written right behind it`,
     },
   ];
 }
