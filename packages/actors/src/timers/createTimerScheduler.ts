@@ -1,6 +1,5 @@
 import { backoffMs } from '@mister-smith/core/util';
-import { silentLogger, type DatabaseHandle, type Logger } from '@mister-smith/core';
-import { sql } from 'kysely';
+import { SessionLock, silentLogger, type DatabaseHandle, type Logger } from '@mister-smith/core';
 import type { DueTimer } from '../runtime/createRuntimeIndex.js';
 
 /** What the scheduler needs from its supervisor. */
@@ -34,8 +33,6 @@ export interface TimerScheduler {
   readonly fired: number;
   stop(): Promise<void>;
 }
-
-const LOCK_CLASS = 0x4d53;
 
 /**
  * Starts the timer scheduler: every supervisor runs one, one of them (holding the advisory lock
@@ -117,29 +114,32 @@ export function startTimerScheduler(deps: TimerSchedulerDeps): TimerScheduler {
   }
 
   const loop = (async () => {
+    // The project's one election helper (projection runners, the outbox bridge and rebuilds use it too).
+    const lock = new SessionLock(deps.pg, lockKey, {
+      onLost: (e) => logger.warn({ err: e, lockKey }, 'timer scheduler lost its lock session; standing for election again'),
+    });
     while (!abort.signal.aborted) {
       try {
-        await deps.pg.db.connection().execute(async (conn) => {
-          const { rows } = await sql<{ locked: boolean }>`SELECT pg_try_advisory_lock(${sql.lit(LOCK_CLASS)}, hashtext(${lockKey})) AS locked`.execute(conn);
-          if (!rows[0]?.locked) return;
+        if (await lock.tryAcquire()) {
           active = true;
           logger.info({ lockKey }, 'timer scheduler active');
           try {
-            await lead(conn);
+            await lead(lock.db);
           } finally {
             active = false;
             for (const h of armed.values()) clearTimeout(h);
             armed.clear();
             queue.length = 0;
             await Promise.allSettled([...running]);
-            await sql`SELECT pg_advisory_unlock(${sql.lit(LOCK_CLASS)}, hashtext(${lockKey}))`.execute(conn).catch(() => undefined);
+            await lock.release().catch(() => undefined);
           }
-        });
+        }
       } catch (e) {
         if (!abort.signal.aborted) logger.warn({ err: e }, 'timer scheduler lost its connection; standing for election again');
       }
       if (!abort.signal.aborted) await pause(deps.lockPollMs ?? 1_000);
     }
+    await lock.release().catch(() => undefined);
   })();
 
   return {
