@@ -1,4 +1,4 @@
-import { runService, type ServiceProcessOptions, type Stack } from '@mister-smith/core';
+import { runService, type RunningRole, type ServiceProcessOptions } from '@mister-smith/core';
 import type { Bridge, BridgeOptions } from './Bridge.js';
 import { startBridge } from './startBridge.js';
 
@@ -8,15 +8,9 @@ export interface BridgeServiceOptions extends ServiceProcessOptions {
   readonly bridge?: Omit<BridgeOptions, 'pg' | 'nats' | 'topology' | 'logger' | 'registry'>;
 }
 
-/** A running bridge service. */
-export interface BridgeService extends AsyncDisposable {
+/** A running bridge service: its bridge, the stack, the metrics address and how to stop it. */
+export interface BridgeService extends Omit<RunningRole<Bridge>, 'value'> {
   readonly bridge: Bridge;
-  readonly stack: Stack;
-  /** `/metrics` and `/healthz` base URL, when `METRICS_PORT` is set. */
-  readonly metricsUrl: string | undefined;
-  /** Resolves once the service has stopped (signal, abort or `stop()`). */
-  readonly done: Promise<void>;
-  stop(): Promise<void>;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { runService, type ServiceProcessOptions, type Stack } from '@mister-smith/core';
+import { runService, type RunningRole, type ServiceProcessOptions } from '@mister-smith/core';
 import { createProjector, type Projector, type ProjectorOptions } from './createProjector.js';
 
 /** Options of `runProjectorService`; everything has a default. */
@@ -6,15 +6,9 @@ export interface ProjectorServiceOptions extends ServiceProcessOptions {
   readonly projector?: Omit<ProjectorOptions, 'stack' | 'nats' | 'pg' | 'topology' | 'logger' | 'registry'>;
 }
 
-/** A running projector service. */
-export interface ProjectorService extends AsyncDisposable {
+/** A running projector service: its projector, the stack, the metrics address and how to stop it. */
+export interface ProjectorService extends Omit<RunningRole<Projector>, 'value'> {
   readonly projector: Projector;
-  readonly stack: Stack;
-  /** `/metrics` and `/healthz` base URL, when `METRICS_PORT` is set. */
-  readonly metricsUrl: string | undefined;
-  /** Resolves once the service has stopped (signal, abort or `stop()`). */
-  readonly done: Promise<void>;
-  stop(): Promise<void>;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { assertSubjectToken, runService, type ServiceProcessOptions, type Stack } from '@mister-smith/core';
+import { assertSubjectToken, runService, type RunningRole, type ServiceProcessOptions } from '@mister-smith/core';
 import { createSupervisorService, type SupervisorService, type SupervisorServiceOptions } from './createSupervisorService.js';
 
 /** Options of `runSupervisorService`; everything has a default. */
@@ -6,15 +6,9 @@ export interface RunSupervisorServiceOptions extends ServiceProcessOptions {
   readonly service?: Omit<SupervisorServiceOptions, 'nats' | 'pg' | 'topology' | 'logger' | 'registry'>;
 }
 
-/** A running supervisor process. */
-export interface RunningSupervisorService extends AsyncDisposable {
+/** A running supervisor process: its service, the stack, the metrics address and how to stop it. */
+export interface RunningSupervisorService extends Omit<RunningRole<SupervisorService>, 'value'> {
   readonly service: SupervisorService;
-  readonly stack: Stack;
-  /** `/metrics` and `/healthz` base URL, when `METRICS_PORT` is set. */
-  readonly metricsUrl: string | undefined;
-  /** Resolves once the service has stopped (signal, abort or `stop()`). */
-  readonly done: Promise<void>;
-  stop(): Promise<void>;
 }
 
 /**
