@@ -1,4 +1,4 @@
-import { createStateStore, MisterSmithError, type SharedStateBucket, type StrategyName } from '@mister-smith/core';
+import { createStateStore, MisterSmithError, type SharedStateBucket, type StateStore, type StrategyName } from '@mister-smith/core';
 import type { TestEnv } from '@mister-smith/core/testing';
 import { HybridLogicalClock, strategyFor } from '@mister-smith/crdt';
 import type { BenchFigure, BenchOptions } from './BenchFigure.js';
@@ -24,7 +24,7 @@ export async function benchConflicts(env: TestEnv, opts: BenchOptions): Promise<
   const rounds = opts.quick ? 1 : 3;
   const bucket = env.topology.buckets.agentConfig.bucket;
   const maxWriters = Math.max(...writerCounts);
-  const writers: { shared: SharedStateBucket; raw: RawKv; close(): Promise<void> }[] = [];
+  const writers: { store: StateStore; shared: SharedStateBucket; raw: RawKv; close(): Promise<void> }[] = [];
   const encoder = new TextEncoder();
   // Raw writes carry the bytes of a real LWW entry.
   const rawBytes = encoder.encode(JSON.stringify({ strategy: 'lww', stored: strategyFor('lww').prepare(benchPayload(0), { writer: 'w0', clock: new HybridLogicalClock('w0') }, undefined) }));
@@ -33,7 +33,7 @@ export async function benchConflicts(env: TestEnv, opts: BenchOptions): Promise<
     for (let i = 0; i < maxWriters; i++) {
       const nats = await env.connect();
       const store = await createStateStore({ nats, pg: env.pg, topology: env.topology }, { writerId: `w${i}`, watch: false, cache: { maxEntries: 0 } });
-      writers.push({ shared: await store.shared('agentConfig'), raw: await nats.kvm.open(bucket), close: () => store.close() });
+      writers.push({ store, shared: await store.shared('agentConfig'), raw: await nats.kvm.open(bucket), close: () => store.close() });
     }
     for (const count of writerCounts) {
       for (const mode of MODES) {
@@ -56,20 +56,40 @@ export async function benchConflicts(env: TestEnv, opts: BenchOptions): Promise<
           st.exhausted += exhausted;
           return { ops: t.ops - exhausted, seconds: t.seconds };
         };
-        const r = await runInterleaved(rounds, {
+        // Agent-state writes (event + KV + write-behind), each writer on its own agent: disjoint only
+        // (writers of one agent race for its stream sequence, which the owner model avoids).
+        const storeWindow = (strategy: StrategyName) => () => measureThroughput({ workers: count, durationMs }, (w, n) =>
+          writers[w]!.store.write(`bench-w${count}-a${w}`, `${strategy}-state`, benchPayload(n, `w${w}`), { strategy }));
+        const contenders: Record<string, () => Promise<{ ops: number; seconds: number }>> = {
           raw: () => measureThroughput({ workers: count, durationMs }, (w) => writers[w]!.raw.put(keyOf('raw', w), rawBytes)),
           lww: saveWindow('lww'),
           vclock: saveWindow('vclock'),
           crdt: saveWindow('crdt'),
-        }, (line) => progress(`conflict: ${count} writer(s), ${mode}, ${durationMs} ms windows: ${line}`));
+          ...(mode === 'disjoint keys' ? { lwwStore: storeWindow('lww'), crdtStore: storeWindow('crdt') } : {}),
+        };
+        const r = await runInterleaved(rounds, contenders, (line) => progress(`conflict: ${count} writer(s), ${mode}, ${durationMs} ms windows: ${line}`));
         const writersText = `${count} writer${count > 1 ? 's' : ''}`;
         for (const strategy of STRATEGIES) {
           const st = stats[strategy];
-          const done = r[strategy].ops;
+          const done = r[strategy]!.ops;
           figures.push({
-            name: `${strategy} saveState, ${writersText}, ${mode}`, value: r[strategy].perSecond, unit: 'writes/s',
-            baseline: { name: `raw kv.put, ${writersText}, ${mode}`, value: r.raw.perSecond },
+            name: `${strategy} saveState, ${writersText}, ${mode}`, value: r[strategy]!.perSecond, unit: 'writes/s',
+            baseline: { name: `raw kv.put, ${writersText}, ${mode}`, value: r['raw']!.perSecond },
             detail: `${(st.attempts / Math.max(1, done)).toFixed(2)} attempts/write, ${st.merged} merged, ${st.exhausted} gave up after 50 attempts`,
+          });
+        }
+        if (mode === 'disjoint keys') {
+          // Issue 13: Automerge writes against LWW writes of the same payload, same run.
+          figures.push({
+            name: `crdt saveState vs lww saveState, ${writersText}, disjoint keys`, value: r['crdt']!.perSecond, unit: 'writes/s',
+            baseline: { name: `lww saveState, ${writersText}, disjoint keys`, value: r['lww']!.perSecond }, goal: { ratioAtLeast: 0.3 },
+          });
+          const lwwStore = r['lwwStore']!;
+          const crdtStore = r['crdtStore']!;
+          figures.push({
+            name: `crdt store.write vs lww store.write, ${writersText}, own agent each`, value: crdtStore.perSecond, unit: 'writes/s',
+            baseline: { name: `lww store.write, ${writersText}, own agent each`, value: lwwStore.perSecond }, goal: { ratioAtLeast: 0.3 },
+            detail: 'agent-state writes (StateChanged event with the incremental Automerge change, KV entry with the document, write-behind row), the payload of the other figures',
           });
         }
       }

@@ -1,13 +1,12 @@
 import * as Automerge from '@automerge/automerge';
 import { actorIdFor, genesisActorId } from './actorIdFor.js';
 import { changeDocInPlace, createDoc, readDoc, type CrdtDoc, type DocRecipe } from './automergeDoc.js';
-import { bytesToBase64 } from './base64.js';
 import type { ConflictStrategy, WriteContext } from './ConflictStrategy.js';
 import { CrdtError } from './CrdtError.js';
-import { decodeDoc, decodeDocBase64, encodeDoc } from './docCodec.js';
+import { decodeDoc, encodeDoc } from './docCodec.js';
 import { expectStored } from './expectStored.js';
 import { canonicalJson, isPlainObject } from './jsonValue.js';
-import { mergeDocs } from './mergeDocs.js';
+import { knownStored, readableDoc, storeDoc, storedContains, writableDoc } from './liveDocs.js';
 import { parseStored } from './parseStored.js';
 import { assertWriteContext } from './stampWrite.js';
 import { storedEquals } from './storedEquals.js';
@@ -45,7 +44,6 @@ export function automerge<T extends Record<string, unknown> = Record<string, unk
   options: AutomergeOptions<T> = {},
 ): ConflictStrategy<T> {
   const genesis = options.initial === undefined ? undefined : encodeDoc(genesisDoc(options.initial));
-  const load = (stored: CrdtStored, actor?: string): CrdtDoc<T> => decodeDocBase64<T>(stored.doc, actor);
 
   const strategy: ConflictStrategy<T> = {
     name: 'crdt',
@@ -56,19 +54,25 @@ export function automerge<T extends Record<string, unknown> = Record<string, unk
       const stamp = ctx.at === undefined ? ctx.clock.now() : ctx.clock.receive(ctx.at);
       const actor = actorIdFor(ctx.writer, stamp);
       const change = { actor, time: Math.floor(stamp.wall / 1000) };
-      const base =
-        view !== undefined ? load(view, actor) : genesis !== undefined ? decodeDoc<T>(genesis, actor) : undefined;
+      // The document of `view` as loaded in this process (it moves on to the result), or loaded now.
+      // The document of `view` as loaded in this process (it moves on to the result), or loaded now
+      // with this write's actor.
+      const base = (): CrdtDoc<T> | undefined =>
+        view !== undefined ? writableDoc<T>(view, actor).doc : genesis !== undefined ? decodeDoc<T>(genesis, actor) : undefined;
       if (typeof input === 'function') {
-        return store(changeDocInPlace(base ?? Automerge.init<T>({ actor }), input as DocRecipe<T>, change));
+        return storeDoc(changeDocInPlace(base() ?? Automerge.init<T>({ actor }), input as DocRecipe<T>, change), view, true);
       }
       if (input instanceof Uint8Array || Automerge.isAutomerge(input)) {
         const incoming = input instanceof Uint8Array ? decodeDoc<T>(input) : (input as CrdtDoc<T>);
-        return store(base === undefined ? incoming : mergeDocs(base, incoming));
+        const doc = base();
+        // A document handed in stays the caller's: it is never changed here, nor written on later.
+        return doc === undefined ? storeDoc(Automerge.clone(incoming, { actor: actor as Automerge.ActorId }), undefined, true) : storeDoc(mergeInto(doc, incoming), view, true);
       }
       if (isPlainObject(input)) {
-        if (base === undefined) return store(genesisDoc(input));
+        const doc = base();
+        if (doc === undefined) return storeDoc(genesisDoc(input), undefined, false);
         try {
-          return store(changeDocInPlace(base, () => input as T, change));
+          return storeDoc(changeDocInPlace(doc, () => input as T, change), view, true);
         } catch (cause) {
           if (CrdtError.is(cause)) throw cause;
           throw new CrdtError('INVALID_ARGUMENT', 'The value cannot be stored in a document', { cause });
@@ -79,14 +83,16 @@ export function automerge<T extends Record<string, unknown> = Record<string, unk
     merge(current: StoredValue, incoming: StoredValue): CrdtStored {
       const a = expectStored('crdt', current);
       const b = expectStored('crdt', incoming);
-      if (a.doc === b.doc) return b;
-      const left = load(a);
-      const right = load(b);
-      const merged = mergeDocs(left, right);
-      return merged === left ? a : merged === right ? b : store(merged);
+      // A write prepared on top of `current` contains it: the common case costs no document work.
+      if (storedContains(b, a)) return b;
+      if (storedContains(a, b)) return a;
+      // Merge into the loaded document of `incoming` (it moves on to the result; both inputs stay
+      // valid values), adding the changes of `current`.
+      const into = writableDoc<T>(b, undefined);
+      return storeDoc(mergeInto(into.doc, readableDoc<T>(a)), b, into.writable);
     },
     read(stored: StoredValue): T {
-      return readDoc(load(expectStored('crdt', stored)));
+      return readDoc(readableDoc<T>(knownStored(expectStored('crdt', stored))));
     },
     parse(raw: unknown): CrdtStored {
       return expectStored('crdt', parseStored(raw));
@@ -98,11 +104,16 @@ export function automerge<T extends Record<string, unknown> = Record<string, unk
   return Object.freeze(strategy);
 }
 
+/** Adds the changes of `other` to `doc` (which Automerge retires; use the result). */
+function mergeInto<T>(doc: CrdtDoc<T>, other: CrdtDoc<T>): CrdtDoc<T> {
+  try {
+    return Automerge.merge(doc, other);
+  } catch (cause) {
+    throw new CrdtError('MERGE_FAILED', 'Automerge could not merge the two documents', { cause });
+  }
+}
+
 /** A document whose first change depends only on `content`, so equal content gives equal history. */
 function genesisDoc<T extends Record<string, unknown>>(content: T): CrdtDoc<T> {
   return createDoc(content, { actor: genesisActorId(canonicalJson(content)), time: 0 });
-}
-
-function store(doc: CrdtDoc<unknown>): CrdtStored {
-  return Object.freeze({ s: 'crdt', doc: bytesToBase64(encodeDoc(doc)) });
 }

@@ -1,5 +1,4 @@
-import { docHeads } from './automergeDoc.js';
-import { decodeDocBase64 } from './docCodec.js';
+import { storedHeads } from './liveDocs.js';
 import { canonicalJson } from './jsonValue.js';
 import type { StoredValue } from './StoredValue.js';
 
@@ -13,8 +12,8 @@ export function storedEquals(a: StoredValue, b: StoredValue): boolean {
   if (a.s === 'crdt' || b.s === 'crdt') {
     if (a.s !== 'crdt' || b.s !== 'crdt') return false;
     if (a.doc === b.doc) return true;
-    const left = docHeads(decodeDocBase64(a.doc));
-    const right = docHeads(decodeDocBase64(b.doc));
+    const left = [...storedHeads(a)].sort();
+    const right = [...storedHeads(b)].sort();
     return left.length === right.length && left.every((head, i) => head === right[i]);
   }
   return canonicalJson(a) === canonicalJson(b);
