@@ -75,6 +75,7 @@ export {
 } from './state/largeValues.js';
 export type { Externalized, LargeValueLimits, LargeValueRef, LargeValueStore } from './state/largeValues.js';
 export { resolveLogItem, resolvingEventLog } from './state/resolvingEventLog.js';
+export { storedForEvent, storedFromEvent } from './state/crdtEventStored.js';
 export type { ForwardWriteOutcome } from './state/writeKvForward.js';
 export { createStateStore } from './state/createStateStore.js';
 export type { StateStoreDeps } from './state/createStateStore.js';

@@ -17,6 +17,7 @@ export type { ClockOrder, VectorClock } from './vectorClocks.js';
 export type { SiblingMerge, VclockRegister, VclockVersion } from './vclockRegister.js';
 export type { CrdtDoc, DocOptions, DocRecipe } from './automergeDoc.js';
 export type { CrdtStored, LwwStored, StoredValue, StrategyName, VclockStored } from './StoredValue.js';
+export type { CrdtChanges } from './crdtChanges.js';
 export type { ConflictStrategy, WriteContext } from './ConflictStrategy.js';
 export type { ValueRecipe } from './applyValueRecipe.js';
 export type { VectorClockOptions } from './vectorClockStrategy.js';
@@ -42,6 +43,8 @@ export { changeDoc, createDoc, docHeads, readDoc } from './automergeDoc.js';
 export { decodeDoc, decodeDocBase64, encodeDoc, encodeDocBase64 } from './docCodec.js';
 export { docContains, mergeDocs, mergeEncodedDocs } from './mergeDocs.js';
 export { applyDocChanges, encodeDocChanges } from './docChanges.js';
+export { applyCrdtChanges, crdtChangesOf, crdtStoredAt, isCrdtChanges } from './crdtChanges.js';
+export { forgetLoadedDocs } from './liveDocs.js';
 export { actorIdFor } from './actorIdFor.js';
 export { base64ToBytes, bytesToBase64 } from './base64.js';
 

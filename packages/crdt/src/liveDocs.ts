@@ -81,9 +81,10 @@ function freeze(doc: string): CrdtStored {
  * The stored value of `doc`, a document made from `parent`'s (it took `parent`'s loaded document,
  * or holds all of its changes): the saved bytes are `parent`'s with the new changes appended, and
  * compacted (`Automerge.save`) once the appended part outgrows the compacted one. The document
- * stays loaded with the result. Without a parent, the document is saved whole.
+ * stays loaded with the result. Without a parent, the document is saved whole. `knownChanges`: the
+ * changes since `parent`, when the caller has them.
  */
-export function storeDoc(doc: CrdtDoc<unknown>, parent: CrdtStored | undefined, writable: boolean): CrdtStored {
+export function storeDoc(doc: CrdtDoc<unknown>, parent: CrdtStored | undefined, writable: boolean, knownChanges?: Uint8Array): CrdtStored {
   const heads = Automerge.getHeads(doc);
   const from = parent === undefined ? undefined : byStored.get(parent);
   if (from !== undefined && Automerge.hasHeads(doc, [...from.heads])) {
@@ -93,7 +94,7 @@ export function storeDoc(doc: CrdtDoc<unknown>, parent: CrdtStored | undefined, 
       from.writable = writable;
       return parent!;
     }
-    const changes = Automerge.saveSince(doc, [...from.heads]);
+    const changes = knownChanges ?? Automerge.saveSince(doc, [...from.heads]);
     const appended = from.bytes.byteLength - from.compacted + changes.byteLength;
     if (appended <= Math.max(from.compacted, 4096)) {
       const bytes = new Uint8Array(from.bytes.byteLength + changes.byteLength);
@@ -149,11 +150,6 @@ export function storedHeads(stored: CrdtStored): readonly string[] {
 export function changesSince(stored: CrdtStored, heads: readonly string[]): Uint8Array | undefined {
   const since = byStored.get(stored)?.since;
   return since !== undefined && sameHeads(since.heads, heads) ? since.changes : undefined;
-}
-
-/** The saved bytes of `stored` (no base64 decoding when this process made or loaded it). */
-export function storedBytes(stored: CrdtStored): Uint8Array {
-  return liveOf(stored).bytes;
 }
 
 /** The document for reading (loaded once, then kept with the value). Do not change it. */

@@ -1,4 +1,4 @@
-import type { ConflictStrategy, HybridLogicalClock, StoredValue, WriteContext } from '@mister-smith/crdt';
+import { CrdtError, crdtStoredAt, isCrdtChanges, parseStored, type ConflictStrategy, type CrdtStored, type HybridLogicalClock, type StoredValue, type WriteContext } from '@mister-smith/crdt';
 import { agentKvKey } from '../config/identifiers.js';
 import { MisterSmithError, msError } from '../errors/MisterSmithError.js';
 import { compareVersions, type StreamPosition } from '../events/EventEnvelope.js';
@@ -19,6 +19,19 @@ import type { VersionedValue } from './VersionedValue.js';
 import type { WriteBehind } from './WriteBehind.js';
 import { flushCommitted } from './flushCommitted.js';
 import { externalizeValue, resolveEntry, resolveEventValue, type Externalized, type LargeValueLimits, type LargeValueStore } from './largeValues.js';
+import { storedForEvent } from './crdtEventStored.js';
+
+/** The current Automerge document of `current` as it was at `heads`, if it holds one that contains them. */
+function crdtBaseAt(current: VersionedValue, heads: readonly string[]): CrdtStored | undefined {
+  const s = current.stored as { s?: unknown; doc?: unknown } | null;
+  if (current.tombstone || !s || s.s !== 'crdt' || typeof s.doc !== 'string') return undefined;
+  try {
+    return crdtStoredAt(parseStored(s) as CrdtStored, heads);
+  } catch (e) {
+    if (CrdtError.is(e)) return undefined;
+    throw e;
+  }
+}
 
 const MAX_APPEND_ATTEMPTS = 40;
 const NOT_YET = Symbol('not externalized yet');
@@ -70,7 +83,7 @@ export async function commitStateWrite(path: WritePath, req: WriteRequest): Prom
   const fenced = opts.expectedLastSeq !== undefined;
   if (fenced && opts.expectedLastSeq! > view.seq) await path.catchUp(agentId, view);
   let cur: VersionedValue | undefined = view.entries.get(key);
-  const base = cur && opts.base && compareVersions(cur, opts.base) > 0 ? await baseAt(path, agentId, key, opts.base, strategy, ctx) : undefined;
+  const base = cur && opts.base && compareVersions(cur, opts.base) > 0 ? await baseAt(path, agentId, key, opts.base, strategy, ctx, cur) : undefined;
   const incoming = op === 'delete' ? { op } as const : { op, input } as const;
   let r: Reconciled = reconcileWrite({ strategy, ctx, current: cur, base, incoming });
   let next = r.next;
@@ -86,7 +99,9 @@ export async function commitStateWrite(path: WritePath, req: WriteRequest): Prom
       externalized = next;
     }
     const command = opts.commandId !== undefined && opts.commandResult ? { commandId: opts.commandId, ...opts.commandResult } : undefined;
-    const event = stateChanged(agentId, { key, op, value, stored: next, ...(ext.ref ? { ref: ext.ref } : {}), strategy: strategy.name, writer, ...(opts.commandId ? { commandId: opts.commandId } : {}), ...(command ? { digest: command.digest, reply: command.reply } : {}) },
+    // The event carries an Automerge document as the changes since `cur`, the version it follows
+    // (by reference, the object holds the whole document and the event neither).
+    const event = stateChanged(agentId, { key, op, value, stored: ext.ref ? next : storedForEvent(cur, next), ...(ext.ref ? { ref: ext.ref } : {}), strategy: strategy.name, writer, ...(opts.commandId ? { commandId: opts.commandId } : {}), ...(command ? { digest: command.digest, reply: command.reply } : {}) },
       { ...(opts.correlationId ? { correlationId: opts.correlationId } : {}), ...(opts.causationId ? { causationId: opts.causationId } : {}), ...(opts.traceparent ? { traceparent: opts.traceparent } : {}) });
     const expected = fenced ? opts.expectedLastSeq! : view.seq;
     try {
@@ -148,7 +163,7 @@ export async function commitStateWrite(path: WritePath, req: WriteRequest): Prom
  * another stream incarnation, or not a version of this key) is BASE_UNAVAILABLE: merging against a
  * guess, or overwriting as if there were no base, would silently drop the writes made since.
  */
-async function baseAt(path: WritePath, agentId: string, key: string, base: StreamPosition, strategy: ConflictStrategy, ctx: WriteContext): Promise<StoredValue | undefined> {
+async function baseAt(path: WritePath, agentId: string, key: string, base: StreamPosition, strategy: ConflictStrategy, ctx: WriteContext, current: VersionedValue): Promise<StoredValue | undefined> {
   const kvKey = agentKvKey(agentId, key);
   for (const h of (await path.kv.history(kvKey)).reverse()) {
     if (h.operation !== 'PUT') continue;
@@ -163,7 +178,11 @@ async function baseAt(path: WritePath, agentId: string, key: string, base: Strea
       try {
         const e = asStateChanged(await resolveEventValue(path.values, item.record.event));
         if (e.agentId === agentId && e.data.key === key && e.data.op === 'put') {
-          return storedFormOf(strategy, { epoch: base.epoch, seq: base.seq, strategy: e.data.strategy, value: e.data.value, stored: e.data.stored }, ctx);
+          // An Automerge event carries changes: the base is the current document as it was at the
+          // heads the event ended at (the current version contains them).
+          const stored = isCrdtChanges(e.data.stored) ? crdtBaseAt(current, e.data.stored.heads) : e.data.stored;
+          if (stored === undefined) break;
+          return storedFormOf(strategy, { epoch: base.epoch, seq: base.seq, strategy: e.data.strategy, value: e.data.value, stored }, ctx);
         }
       } catch (err) {
         if (!MisterSmithError.is(err, 'MALFORMED_EVENT')) throw err;

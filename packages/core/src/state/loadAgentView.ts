@@ -22,7 +22,7 @@ export async function loadAgentView(repository: StateRepository, log: EventLog, 
   const entries = new Map<string, VersionedValue>(rows);
   let pgHead = 0;
   for (const r of rows.values()) if (r.epoch === epoch) pgHead = Math.max(pgHead, r.seq);
-  const caught = await recoverFromStream(log, agentId, pgHead);
+  const caught = await recoverFromStream(log, agentId, pgHead, entries);
   const repaired: RepairedEntry[] = [];
   for (const [key, e] of caught.latest) {
     const prev = entries.get(key);
@@ -33,7 +33,7 @@ export async function loadAgentView(repository: StateRepository, log: EventLog, 
 
 /** Moves a view forward to the stream's head for the agent; returns the keys that changed. */
 export async function catchUpView(log: EventLog, agentId: string, view: AgentView): Promise<string[]> {
-  const caught = await recoverFromStream(log, agentId, view.seq);
+  const caught = await recoverFromStream(log, agentId, view.seq, view.entries);
   const changed: string[] = [];
   for (const [key, e] of caught.latest) {
     const prev = view.entries.get(key);

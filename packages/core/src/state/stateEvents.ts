@@ -15,7 +15,14 @@ export interface StateChangedData {
   readonly op: 'put' | 'delete';
   /** The user-visible value (null for a delete). Absent on the wire when `ref` is set (see `resolveEventValue`). */
   readonly value: unknown;
-  /** The strategy's stored form (HLC stamp, vector clock, Automerge binary), null for a delete. Absent on the wire with `ref`. */
+  /**
+   * The strategy's stored form (HLC stamp, vector clock), null for a delete. For `crdt` it is not
+   * the document but the Automerge changes of this write, `{ s: 'crdt', changes, since, heads }`
+   * (`CrdtChanges`): the changes since the key's version before this event (`since`, its heads;
+   * empty when they are the whole document). A reader applies them to its previous version of the
+   * key with `storedFromEvent`; KV entries and PostgreSQL rows hold the whole document. Absent on
+   * the wire with `ref` (the object then holds the whole document).
+   */
   readonly stored: unknown;
   /**
    * A value over the inline limit travels by reference: the object of the LARGE_VALUES Object Store

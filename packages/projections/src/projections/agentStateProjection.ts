@@ -1,7 +1,8 @@
 import {
-  agentKvKey, asStateChanged, asStateEditedInSql, commandResultOf, compareVersions, JetStreamLargeValues, msError, recordCommandResults, resolveEventValue, stateSubject, upsertStateRows, writeKvForward,
-  type CommandResult, type KvStore, type LargeValueStore, type StateRow, type StrategyName,
+  agentKvKey, asStateChanged, asStateEditedInSql, commandResultOf, compareVersions, JetStreamLargeValues, msError, recordCommandResults, resolveEventValue, stateSubject, storedFromEvent, upsertStateRows,
+  writeKvForward, type CommandResult, type KvStore, type LargeValueStore, type StateRow, type StrategyName, type VersionedValue,
 } from '@mister-smith/core';
+import { isCrdtChanges } from '@mister-smith/crdt';
 import type { Projection, ProjectionContext } from '../types/Projection.js';
 import type { ProjectionItem } from '../types/ProjectionItem.js';
 import { untyped } from './untypedTables.js';
@@ -110,7 +111,48 @@ async function stateRowsOf(items: readonly ProjectionItem[], ctx: ProjectionCont
       if (s !== undefined && STRATEGIES.has(s)) rows[i] = { ...r, strategy: s as StrategyName };
     }
   }
-  return rows;
+  return rows.some((r) => isCrdtChanges(r.stored)) ? withCrdtDocuments(rows, ctx) : rows;
+}
+
+/**
+ * An Automerge write's event carries the changes since the key's version before it; the row holds
+ * the whole document. Each is applied to the key's previous row: an earlier one of this batch, else
+ * the table's (one query for the batch). An event the table already holds a newer (or the same)
+ * version of, the write-behind got there first: its row is left out (rows never regress).
+ */
+async function withCrdtDocuments(rows: readonly StateRow[], ctx: ProjectionContext): Promise<StateRow[]> {
+  const firstIsChanges = new Set<string>();
+  const seen = new Set<string>();
+  for (const r of rows) {
+    const k = keyOf(r.agentId, r.stateKey);
+    if (!seen.has(k) && isCrdtChanges(r.stored)) firstIsChanges.add(k);
+    seen.add(k);
+  }
+  const previous = new Map<string, VersionedValue>();
+  if (firstIsChanges.size > 0) {
+    const agents = [...new Set(rows.filter((r) => firstIsChanges.has(keyOf(r.agentId, r.stateKey))).map((r) => r.agentId))];
+    const found = await untyped(ctx.trx).selectFrom(ctx.table(TABLE))
+      .select(['agent_id', 'state_key', 'state_value', 'meta', 'version_epoch', 'version', 'tombstone', 'strategy'])
+      .where('agent_id', 'in', agents).execute();
+    for (const f of found) {
+      const k = keyOf(String(f.agent_id), String(f.state_key));
+      if (!firstIsChanges.has(k)) continue;
+      previous.set(k, {
+        epoch: Number(f.version_epoch), seq: Number(f.version), strategy: String(f.strategy) as StrategyName,
+        value: f.state_value ?? null, stored: f.meta ?? null, ...(f.tombstone === true ? { tombstone: true } : {}),
+      });
+    }
+  }
+  const out: StateRow[] = [];
+  for (const r of rows) {
+    const k = keyOf(r.agentId, r.stateKey);
+    const prev = previous.get(k);
+    if (prev && compareVersions(prev, r) >= 0) continue;
+    const row = isCrdtChanges(r.stored) ? { ...r, stored: storedFromEvent(prev, r.stored) } : r;
+    out.push(row);
+    previous.set(k, { epoch: row.epoch, seq: row.seq, strategy: row.strategy, value: row.value ?? null, stored: row.stored ?? null, ...(row.tombstone ? { tombstone: true } : {}) });
+  }
+  return out;
 }
 
 async function writeKv(kv: KvStore, rows: readonly StateRow[], concurrency: number): Promise<void> {
