@@ -1,9 +1,8 @@
 import { MisterSmithError } from '@mister-smith/core';
-import { startTestEnv } from '@mister-smith/core/testing';
 import { describe, expect, it } from 'vitest';
 import { assistantAgent, type AssistantState } from '../agentTypes/assistantAgent.js';
 import { defineAgentType } from '../agentTypes/defineAgentType.js';
-import { createSupervisor } from '../supervisor/createSupervisor.js';
+import { startAgentHarness } from '../testing/startAgentHarness.js';
 import { eventsOf, eventually } from '../supervisor/supervisorTestKit.test.js';
 
 const codeOf = async (p: Promise<unknown>) => p.then(() => 'no error', (e: unknown) => (MisterSmithError.is(e) ? e.code : String(e)));
@@ -12,9 +11,9 @@ const fast = { pollMs: 100, lockPollMs: 100 };
 
 describe('agent runtime', () => {
   it('fires one-shot and interval timers through the owner, lists and cancels them, and wakes a COLD agent', async () => {
-    await using env = await startTestEnv({ leaseTtlSeconds: 3 });
-    const sup = await createSupervisor({ ...env, supervisorId: 'sup-t', agentTypes: [assistantAgent], scheduler: fast });
-    try {
+    await using h = await startAgentHarness([assistantAgent], { env: { leaseTtlSeconds: 3 }, supervisor: { supervisorId: 'sup-t', scheduler: fast } });
+    const { env, supervisor: sup } = h;
+    {
       await sup.spawn('assistant', 'a1');
       await sup.command('a1', 'remind', { id: 'r1', text: 'stand up', delayMs: 50 });
       await eventually(async () => (await logOf(sup, 'a1')).some((l) => l.startsWith('reminder: stand up')), 10_000, 'the reminder');
@@ -38,15 +37,13 @@ describe('agent runtime', () => {
       expect(await codeOf(sup.setTimer('a1', { command: 'nope', delayMs: 10 }))).toBe('UNKNOWN_COMMAND');
       expect(await codeOf(sup.setTimer('a1', { command: 'tick', cron: 'not a cron' }))).toBe('INVALID_ARGUMENT');
       expect(await codeOf(sup.command('a1', '$timer', { timerId: 'x', dueAt: 1 }))).toBe('UNKNOWN_COMMAND');
-    } finally {
-      await sup.stop();
     }
   });
 
   it('waits for a human across passivation: lists the request, resumes once by request id, times out at the deadline', async () => {
-    await using env = await startTestEnv({ leaseTtlSeconds: 3 });
-    const sup = await createSupervisor({ ...env, supervisorId: 'sup-w', agentTypes: [assistantAgent], scheduler: fast });
-    try {
+    await using h = await startAgentHarness([assistantAgent], { env: { leaseTtlSeconds: 3 }, supervisor: { supervisorId: 'sup-w', scheduler: fast } });
+    const sup = h.supervisor;
+    {
       await sup.spawn('assistant', 'a2');
       expect((await sup.command('a2', 'ask', { requestId: 'q1', question: 'Ship it?' })).result).toEqual({ requestId: 'q1' });
       expect(await sup.waiting()).toMatchObject([{ agentId: 'a2', agentType: 'assistant', requestId: 'q1', payload: { question: 'Ship it?' } }]);
@@ -66,13 +63,10 @@ describe('agent runtime', () => {
       // The index row goes right after the timeout's commit.
       await eventually(async () => (await sup.waiting()).length === 0, 5_000, 'the request to leave the waiting list');
       expect(await codeOf(sup.resume('a2', 'q2', 'late'))).toBe('NOT_FOUND');
-    } finally {
-      await sup.stop();
     }
   });
 
   it('records a step and does not call it again when the same command id runs again', async () => {
-    await using env = await startTestEnv({ leaseTtlSeconds: 3 });
     let calls = 0;
     let failAfterStep = true;
     const worker = defineAgentType<{ done: number }>({
@@ -87,8 +81,9 @@ describe('agent runtime', () => {
         },
       },
     });
-    const sup = await createSupervisor({ ...env, supervisorId: 'sup-s', agentTypes: [worker], scheduler: { enabled: false } });
-    try {
+    await using h = await startAgentHarness([worker], { env: { leaseTtlSeconds: 3 }, supervisor: { supervisorId: 'sup-s', scheduler: { enabled: false } } });
+    const sup = h.supervisor;
+    {
       await sup.spawn('worker', 'w1');
       expect(await codeOf(sup.command('w1', 'work', {}, { commandId: 'job-1' }))).toBe('HANDLER_FAILED');
       failAfterStep = false;
@@ -98,10 +93,8 @@ describe('agent runtime', () => {
       expect((await sup.command('w1', 'work', {}, { commandId: 'job-2' })).result).toEqual({ charged: 42 });
       expect(calls).toBe(2);
       expect(((await sup.get('w1')).state as { done: number }).done).toBe(2);
-      const steps = (await eventsOf(env.logs.agentState, 'agents.state.w1')).filter((e) => e.type === 'StepCompleted').map((e) => e.data);
+      const steps = (await eventsOf(h.env.logs.agentState, 'agents.state.w1')).filter((e) => e.type === 'StepCompleted').map((e) => e.data);
       expect(steps).toEqual([{ commandId: 'job-1', stepId: 'charge', result: { charged: 42 } }, { commandId: 'job-2', stepId: 'charge', result: { charged: 42 } }]);
-    } finally {
-      await sup.stop();
     }
   });
 });

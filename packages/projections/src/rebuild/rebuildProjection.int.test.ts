@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { startTestEnv } from '@mister-smith/core/testing';
+import { seedAgentState, startTestEnv } from '@mister-smith/core/testing';
 import { JetStreamEventLog, lifecycleChanged, MisterSmithError, stateChanged, supervisorHeartbeat, type EventEnvelope } from '@mister-smith/core';
 import { createProjectionHost } from '../host/createProjectionHost.js';
 import { agentRegistryProjection } from '../projections/agentRegistryProjection.js';
@@ -152,9 +152,11 @@ describe('rebuildProjection run twice at once', () => {
     await using env = await startTestEnv();
     await using host = createProjectionHost({ nats: env.nats, pg: env.pg, topology: env.topology }, [taskViewProjection(), agentStateProjection()], { lockPollMs: 100 });
     await host.start();
-    await env.logs.agentState.appendBatch(Array.from({ length: 400 }, (_, i) => stateChanged(`a${i % 9}`, { key: `k${i % 4}`, op: 'put', value: i, stored: null, strategy: 'lww', writer: 'w' })));
+    const seeded = await seedAgentState(env, { agents: 9, keys: 4, writes: 400, deleteEvery: 5 });
     await waitCaughtUp(host);
     const live = await stateSnapshot(env.pg);
+    expect(live.map((r) => [`${String(r.agent_id)}/${String(r.state_key)}`, r.version])).toEqual(
+      [...seeded.expected.entries()].map(([k, v]) => [k, v.seq]).sort(([a], [b]) => String(a).localeCompare(String(b))));
     const runner = host.runner('agent-state');
     const deps = { nats: env.nats, pg: env.pg, topology: env.topology };
     // Three instances that all believe they run the projection (as two did after a PostgreSQL
@@ -183,7 +185,7 @@ describe('rebuildProjection run twice at once', () => {
     await using env = await startTestEnv();
     await using host = createProjectionHost({ nats: env.nats, pg: env.pg, topology: env.topology }, [agentStateProjection()], { lockPollMs: 100 });
     await host.start();
-    await env.logs.agentState.appendBatch(Array.from({ length: 50 }, (_, i) => stateChanged(`a${i % 5}`, { key: 'k', op: 'put', value: i, stored: null, strategy: 'lww', writer: 'w' })));
+    await seedAgentState(env, { agents: 5, keys: 1, writes: 50 });
     await waitCaughtUp(host);
     const live = await stateSnapshot(env.pg);
     const runner = host.runner('agent-state');

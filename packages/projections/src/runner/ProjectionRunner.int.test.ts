@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { startTestEnv } from '@mister-smith/core/testing';
+import { seedAgentState, startTestEnv } from '@mister-smith/core/testing';
 import { agentKvKey, createEvent, decodeKvStateEntry, JetStreamEventLog, ownershipAcquired, provision } from '@mister-smith/core';
 import { agentStateProjection } from '../projections/agentStateProjection.js';
 import { ProjectionRunner } from './ProjectionRunner.js';
@@ -7,21 +7,17 @@ import { readCheckpoint } from '../pg/checkpoints.js';
 import { waitFor } from '../testing/waitFor.js';
 import { queryRows, stateSnapshot } from '../testing/queryRows.js';
 import { countingProjection, createCounterTable } from '../testing/countingProjection.js';
-import { expectedState, stateWorkload } from '../testing/stateWorkload.js';
+import { stateWorkload } from '../testing/stateWorkload.js';
 
 describe('ProjectionRunner', () => {
   it('projects agent state into PostgreSQL and KV and records its checkpoint', async () => {
     await using env = await startTestEnv();
     const kv = await env.bucket('agentState');
-    const events = stateWorkload(300, { agents: 5, keys: 4 });
-    const acks = await env.logs.agentState.appendBatch(events);
-    const epoch = await env.logs.agentState.epoch();
+    const { expected, epoch, head: last } = await seedAgentState(env, { agents: 5, keys: 4, writes: 300, deleteEvery: 7 });
     await using runner = new ProjectionRunner(agentStateProjection({ kv }), { nats: env.nats, pg: env.pg, topology: env.topology });
     await runner.start();
-    const last = acks[acks.length - 1]!.seq;
     await waitFor(async () => (await readCheckpoint(env.pg.db, 'agent-state'))?.seq === last, { what: 'checkpoint at head' });
     const rows = await stateSnapshot(env.pg);
-    const expected = expectedState(events, acks.map((a) => a.seq), epoch);
     expect(rows).toHaveLength(expected.size);
     for (const r of rows) {
       const e = expected.get(`${String(r.agent_id)}/${String(r.state_key)}`)!;
