@@ -4,6 +4,7 @@ import { CliError } from './cli/CliError.js';
 import { exitCodeOf, formatError } from './cli/formatError.js';
 import { family, jsonValue, lifecycleState, port, positiveInt, positiveSeconds, startAt, strategy, taskStatus, traceparent } from './cli/parsers.js';
 import { BUCKET_ALIASES } from './connection/resolveBucket.js';
+import { loadModules, type LoadedModules } from './cli/loadModules.js';
 import { addRuntimeCommands } from './runtimeCommands.js';
 
 const ENV_HELP = `
@@ -60,7 +61,17 @@ export function createProgram(io: CliIo = {}, status: { exitCode: number } = { e
       ...(io.writeErr ? { writeErr: io.writeErr } : {}),
       outputError: (str, write) => write(`mister-smith: USAGE: ${str.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim()} (see --help)\n`),
     })
+    .addOption(new Option('--load <module>', 'import a module first (repeatable, or comma-separated in MISTER_SMITH_LOAD): it may register upcasters and export `agentTypes` for the supervisor')
+      .env('MISTER_SMITH_LOAD').argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), ...v.split(',').map((x) => x.trim()).filter((x) => x !== '')]))
     .addHelpText('after', ENV_HELP);
+
+  // The user's modules load before any command runs, so their upcasters apply to every read path.
+  let loaded: LoadedModules | undefined;
+  program.hook('preAction', async () => {
+    const specs = (program.opts() as { load?: string[] }).load;
+    if (specs && specs.length > 0) loaded = await loadModules(specs);
+  });
+  const agentTypes = () => (loaded && loaded.agentTypes.length > 0 ? { agentTypes: loaded.agentTypes } : {});
 
   const roleOptions = (cmd: Command) => cmd
     .addOption(new Option('--duration <seconds>', 'stop after this many seconds').argParser(positiveSeconds))
@@ -73,7 +84,7 @@ export function createProgram(io: CliIo = {}, status: { exitCode: number } = { e
     .addOption(new Option('--web-port <port>', 'port of the fleet page (default MISTER_SMITH_WEB_PORT, else 4280, else a free one)').argParser(port))), 'mister-smith up --demo\nNATS_URL=nats://nats:4222 DATABASE_URL=postgres://app@db/app mister-smith up --metrics-port 9464')
     .action(lazy(async (opts: { demo?: boolean; duration?: number; metricsPort?: number; statusInterval?: number; json?: boolean; webPort?: number }) => {
       const { up } = await import('./commands/up.js');
-      await up(opts);
+      await up({ ...opts, ...agentTypes() });
     }));
 
   for (const role of ['supervisor', 'projector', 'bridge'] as const) {
@@ -81,7 +92,7 @@ export function createProgram(io: CliIo = {}, status: { exitCode: number } = { e
     leaf(roleOptions(program.command(role).description(`run the ${role} role alone: ${what}`)), `NATS_URL=nats://nats:4222 DATABASE_URL=postgres://app@db/app mister-smith ${role} --metrics-port 9464`)
       .action(lazy(async (opts: { duration?: number; metricsPort?: number; statusInterval?: number; json?: boolean }) => {
         const { runRole } = await import('./commands/runRole.js');
-        await runRole(role, opts);
+        await runRole(role, { ...opts, ...agentTypes() });
       }));
   }
 

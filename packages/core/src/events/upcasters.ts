@@ -12,7 +12,10 @@ export interface Upcaster<TFrom = unknown, TTo = unknown> {
 }
 
 // Process-wide, like a codec table: every read path decodes through `validateEnvelope`, which applies it.
-const registry = new Map<string, Map<number, Upcaster>>();
+// Kept on globalThis under a registered symbol, so two copies of this package in one process (the
+// CLI's and a `--load` module's) share one table.
+const REGISTRY = Symbol.for('mister-smith.upcasters');
+const registry: Map<string, Map<number, Upcaster>> = ((globalThis as Record<symbol, unknown>)[REGISTRY] ??= new Map()) as Map<string, Map<number, Upcaster>>;
 
 /**
  * Registers an upcaster for one event type and schema version. From then on every read path

@@ -5,7 +5,9 @@ export type CliErrorCode =
   /** Bad command-line usage (unknown option, missing argument). */
   | 'USAGE'
   /** `doctor` found problems. */
-  | 'CHECK_FAILED';
+  | 'CHECK_FAILED'
+  /** A `--load` module could not be found or threw while loading. */
+  | 'LOAD_FAILED';
 
 const BRAND = Symbol.for('mister-smith.cli-error');
 

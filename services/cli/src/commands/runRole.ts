@@ -1,3 +1,4 @@
+import type { AgentType } from '@mister-smith/actors';
 import { createOutput, type Output } from '../cli/Output.js';
 import type { WebConfigInput } from '@mister-smith/web';
 import type { Role } from '../runtime/startRoles.js';
@@ -12,6 +13,8 @@ export interface RoleOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** The web role's host, port and rebuild switch (over MISTER_SMITH_WEB_*). */
   readonly web?: WebConfigInput;
+  /** Agent types the supervisor runs besides the built-in ones (`--load`). */
+  readonly agentTypes?: readonly AgentType[];
 }
 
 /**

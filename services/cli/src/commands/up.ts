@@ -1,3 +1,4 @@
+import type { AgentType } from '@mister-smith/actors';
 import { createOutput, type Output } from '../cli/Output.js';
 import { ROLES } from '../runtime/startRoles.js';
 import { runStack } from '../runtime/runStack.js';
@@ -16,6 +17,8 @@ export interface UpOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Port of the fleet page (default MISTER_SMITH_WEB_PORT, else 4280, else any free one). */
   readonly webPort?: number;
+  /** Agent types the supervisor runs besides the built-in ones (`--load`). */
+  readonly agentTypes?: readonly AgentType[];
 }
 
 /**

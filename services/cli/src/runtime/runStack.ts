@@ -1,3 +1,5 @@
+import type { AgentType } from '@mister-smith/actors';
+import { BUILTIN_AGENT_TYPES } from '../cli/loadModules.js';
 import { resolve } from 'node:path';
 import { loadConfig, msError, type Stack } from '@mister-smith/core';
 import { startLocalStack } from '@mister-smith/core/embedded';
@@ -28,6 +30,8 @@ export interface RunStackOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Host, port, token and rebuild switch of the web role (default: MISTER_SMITH_WEB_* from the environment). */
   readonly web?: WebConfigInput;
+  /** Agent types the supervisor runs besides the built-in ones (`--load`). */
+  readonly agentTypes?: readonly AgentType[];
 }
 
 /**
@@ -91,7 +95,7 @@ export async function runStack(name: string, options: RunStackOptions, output: O
       wroteStackFile = true;
       say(`other commands in this folder reach these servers through ${stackFilePath(config.dataDir)}`);
     }
-    roles = await startRoles(stack, options.roles, { logger, ...(web ? { web, webPortFallback: !webPortAsked } : {}) });
+    roles = await startRoles(stack, options.roles, { logger, ...(options.agentTypes?.length ? { agentTypes: [...BUILTIN_AGENT_TYPES, ...options.agentTypes] } : {}), ...(web ? { web, webPortFallback: !webPortAsked } : {}) });
     say(`${name}: running ${options.roles.join(', ')}${config.namespace ? ` in namespace ${config.namespace}` : ''}`);
     if (roles.web && web) say(`web: open ${roles.web.url} to see the fleet live (${web.token ? 'token required' : 'this machine only'}; ${web.allowRebuild ? 'rebuilds allowed' : 'read-only'})`);
     if (metricsPort !== undefined) {
