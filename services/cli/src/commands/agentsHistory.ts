@@ -1,5 +1,5 @@
 import {
-  agentKvKey, assertAgentId, assertStateKey, decodeKvStateEntry, JetStreamEventLog, JetStreamKvStore, MisterSmithError, parseAgentKvKey,
+  agentKvKey, assertAgentId, assertStateKey, decodeKvStateEntry, JetStreamEventLog, JetStreamKvStore, JetStreamLargeValues, MisterSmithError, parseAgentKvKey, resolveEntry,
   msError, type RecordedEvent, type StartAt, type StateChangedData, type StateEditedInSqlData,
 } from '@mister-smith/core';
 import { createOutput, type Output } from '../cli/Output.js';
@@ -76,6 +76,8 @@ export async function agentsHistory(agentId: string, key: string | undefined, op
       if (!after(entry.seq, rev.created.toISOString())) continue;
       const known = bySeq.get(id(stateKey, entry.seq));
       if (known) { bySeq.set(id(stateKey, entry.seq), { ...known, kvRevision: rev.revision }); continue; }
+      // A large value travels by reference: fetched from the Object Store (shown as the reference once it expired).
+      if (entry.ref) entry = await resolveEntry(JetStreamLargeValues.of(c.nats, c.topology.objects.largeValues), entry, `KV entry ${kvKey}`).catch(() => ({ ...entry!, value: { $ref: entry!.ref } }));
       bySeq.set(id(stateKey, entry.seq), {
         key: stateKey, seq: entry.seq, time: rev.created.toISOString(), op: entry.tombstone ? 'delete' : 'put',
         value: entry.tombstone ? null : entry.value, writer: null, eventType: null, kvRevision: rev.revision, source: 'kv',
