@@ -43,7 +43,7 @@ describe('large values on in-memory parts', () => {
 
   it('writes lww and crdt values over the inline limit by reference; a fresh store reads them from KV, from the stream and from the repository', async () => {
     const p = parts();
-    const store = await createStateStore(p, { writerId: 'w1', largeValues: limits, strategies: { doc: 'crdt' }, flushIntervalMs: 60_000 });
+    const store = await createStateStore(p, { writerId: 'w1', largeValues: limits, strategies: { keys: { doc: 'crdt' } }, flushIntervalMs: 60_000 });
     const big = text('lww', 10_000);
     const doc = { items: Array.from({ length: 200 }, (_, i) => `item-${i}-${'z'.repeat(20)}`) };
     await store.write('a1', 'big', big);
@@ -62,7 +62,7 @@ describe('large values on in-memory parts', () => {
     expect(kvBig).not.toHaveProperty('value');
 
     const read = async (q: ReturnType<typeof parts>) => {
-      const s = await createStateStore(q, { cache: { maxEntries: 0 }, largeValues: limits, strategies: { doc: 'crdt' } });
+      const s = await createStateStore(q, { cache: { maxEntries: 0 }, largeValues: limits, strategies: { keys: { doc: 'crdt' } } });
       try {
         return { read: await s.readAll('a1'), hydrated: (await s.hydrateAgent('a1')).values };
       } finally {
