@@ -63,7 +63,7 @@ describe('state store: large values', () => {
     }
   });
 
-  it('a 5 MB value: written, read, hydrated after a restart from KV, from PostgreSQL and from the stream, and erased objects are gone', async () => {
+  it('a 5 MB value: written, read, and hydrated after a restart (fresh store, L1 off) from KV, from PostgreSQL and from the stream', async () => {
     await using env = await startTestEnv();
     const big = bigValue('five', 5 * 1000 * 1000);
     const store = await createStateStore(env, { writerId: 'w1' });
