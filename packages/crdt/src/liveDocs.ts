@@ -78,8 +78,9 @@ function freeze(doc: string): CrdtStored {
 }
 
 /**
- * The stored value of `doc`, a document made from `parent`'s (it took `parent`'s loaded document,
- * or holds all of its changes): the saved bytes are `parent`'s with the new changes appended, and
+ * The stored value of `doc`, a document made from `parent`'s: it took `parent`'s loaded document
+ * or was loaded from its bytes, so it holds all of its changes (callers guarantee it; checking
+ * costs as much as the write). the saved bytes are `parent`'s with the new changes appended, and
  * compacted (`Automerge.save`) once the appended part outgrows the compacted one. The document
  * stays loaded with the result. Without a parent, the document is saved whole. `knownChanges`: the
  * changes since `parent`, when the caller has them.
@@ -87,7 +88,7 @@ function freeze(doc: string): CrdtStored {
 export function storeDoc(doc: CrdtDoc<unknown>, parent: CrdtStored | undefined, writable: boolean, knownChanges?: Uint8Array): CrdtStored {
   const heads = Automerge.getHeads(doc);
   const from = parent === undefined ? undefined : byStored.get(parent);
-  if (from !== undefined && Automerge.hasHeads(doc, [...from.heads])) {
+  if (from !== undefined) {
     if (sameHeads(heads, from.heads)) {
       // Nothing changed: the parent is the result, and it holds the document again.
       from.doc = doc;
@@ -184,7 +185,9 @@ export function storedContains(a: CrdtStored, b: CrdtStored): boolean {
   if (a === b || a.doc === b.doc) return true;
   const heads = storedHeads(b);
   const live = liveOf(a);
-  if (sameHeads(live.heads, heads)) return true;
+  // `a` made here from `b` (the common case: a write prepared on the current value) contains it;
+  // asking Automerge decodes each head's change.
+  if (sameHeads(live.heads, heads) || (live.since !== undefined && sameHeads(live.since.heads, heads))) return true;
   return Automerge.hasHeads(readableDoc(a), [...heads]);
 }
 
