@@ -18,13 +18,13 @@ export class KvStateWriter {
   readonly #logger: Logger;
   readonly #pending = new Map<string, Promise<void>>();
 
-  readonly #onWritten: ((kvKey: string, revision: number) => void) | undefined;
+  readonly #onWriting: ((kvKey: string, bytes: Uint8Array) => void) | undefined;
 
-  /** `onWritten` learns the revision of each KV write made (the read cache skips their watch events). */
-  constructor(kv: KvStore, logger: Logger, onWritten?: (kvKey: string, revision: number) => void) {
+  /** `onWriting` learns the bytes of each KV write before it is sent (the read cache knows their watch events as its own). */
+  constructor(kv: KvStore, logger: Logger, onWriting?: (kvKey: string, bytes: Uint8Array) => void) {
     this.#kv = kv;
     this.#logger = logger;
-    this.#onWritten = onWritten;
+    this.#onWriting = onWriting;
   }
 
   /** The KV write of `kvKey` still in flight, if any. */
@@ -59,17 +59,18 @@ export class KvStateWriter {
 
   async #writeOnce(view: AgentView, key: string, kvKey: string, entry: VersionedValue): Promise<void> {
     const rev = view.kvRevisions.get(key);
+    // The compare-and-set below encodes the same entry to the same bytes.
+    const bytes = encodeKvStateEntry(entry);
+    this.#onWriting?.(kvKey, bytes);
     if (rev !== undefined) {
       try {
-        const revision = await this.#kv.update(kvKey, encodeKvStateEntry(entry), rev);
-        view.kvRevisions.set(key, revision);
-        this.#onWritten?.(kvKey, revision);
+        view.kvRevisions.set(key, await this.#kv.update(kvKey, bytes, rev));
         return;
       } catch (e) {
         if (!MisterSmithError.is(e, 'REVISION_CONFLICT')) throw e;
       }
     }
     view.kvRevisions.delete(key);
-    await writeKvForward(this.#kv, kvKey, entry, { onWritten: (r) => { view.kvRevisions.set(key, r); this.#onWritten?.(kvKey, r); } });
+    await writeKvForward(this.#kv, kvKey, entry, { onWritten: (r) => view.kvRevisions.set(key, r) });
   }
 }

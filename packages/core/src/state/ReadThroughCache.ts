@@ -52,8 +52,8 @@ export class ReadThroughCache {
   #generation = 0;
   readonly #abort = new AbortController();
   #restarts = 0;
-  /** KV revisions of this process's own writes whose watch events have not come back yet. */
-  readonly #ownRevisions = new Map<string, number>();
+  /** This process's own KV writes (their bytes) whose watch events have not come back yet. */
+  readonly #ownWrites = new Map<string, Uint8Array>();
 
   private constructor(kv: KvStore, repository: StateRepository, options: ReadThroughCacheOptions) {
     this.#kv = kv;
@@ -88,11 +88,11 @@ export class ReadThroughCache {
     const loop = (async () => {
       // L1 invalidation: every KV change moves the cached entry forward (or drops it).
       for await (const e of watch) {
-        // This process's own KV write (or an older one): L1 has it already, no need to decode it.
-        const own = this.#ownRevisions.get(e.key);
+        // The bytes of this process's own KV write: L1 has that entry already, no need to decode it.
+        const own = this.#ownWrites.get(e.key);
         if (own !== undefined) {
-          if (e.revision >= own) this.#ownRevisions.delete(e.key);
-          if (e.revision <= own) continue;
+          this.#ownWrites.delete(e.key);
+          if (sameBytes(own, e.value)) continue;
         }
         const cached = l1.peek(e.key);
         if (!cached) continue;
@@ -159,11 +159,11 @@ export class ReadThroughCache {
     return { ...row, source: 'postgres' };
   }
 
-  /** Notes the KV revision of a write this process made (its watch event is then skipped, not decoded). */
-  ownWrite(kvKey: string, revision: number): void {
+  /** Notes the bytes of a KV write this process is making: its watch event is then skipped, not decoded. */
+  ownWrite(kvKey: string, bytes: Uint8Array): void {
     if (!this.#watch) return;
-    if (this.#ownRevisions.size >= Math.max(1024, this.#opts.maxEntries)) this.#ownRevisions.clear();
-    this.#ownRevisions.set(kvKey, revision);
+    if (this.#ownWrites.size >= Math.max(1024, this.#opts.maxEntries)) this.#ownWrites.clear();
+    this.#ownWrites.set(kvKey, bytes);
   }
 
   /** Caches a value this process just wrote. */
@@ -183,4 +183,10 @@ export class ReadThroughCache {
     await this.#watch?.stop();
     await this.#watchLoop;
   }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -56,7 +56,7 @@ export async function createStateStore(deps: StateStoreDeps | StateStoreParts, o
   const flushThreshold = options.flushThreshold ?? 50;
   const flushIntervalMs = options.flushIntervalMs ?? 1000;
   const writeBehind = new WriteBehind(repository, { threshold: flushThreshold, intervalMs: flushIntervalMs, logger, metrics });
-  const kvWriter = new KvStateWriter(kv, logger, (kvKey, revision) => cache.ownWrite(kvKey, revision));
+  const kvWriter = new KvStateWriter(kv, logger, (kvKey, bytes) => cache.ownWrite(kvKey, bytes));
   const maxEntries = options.cache?.maxEntries ?? 10_000;
   const cache = await ReadThroughCache.open(kv, repository, {
     maxEntries, ttlMs: options.cache?.ttlMs ?? 30_000, watch: options.watch !== false, logger, metrics, pendingWrite: (k) => kvWriter.pending(k), values, limits,
