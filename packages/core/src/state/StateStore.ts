@@ -3,7 +3,13 @@ import type { StreamPosition } from '../events/EventEnvelope.js';
 import type { StrategyName } from './stateEvents.js';
 import type { CommandRecord, CommandResult } from '../commands/CommandResult.js';
 
-/** When a write is acknowledged: after the JetStream append (default) or after the PostgreSQL commit. */
+/**
+ * When a write is acknowledged: after the JetStream append (default) or after the PostgreSQL commit.
+ * A `postgres` write joins a group commit once its KV write is done (the commit is its last step):
+ * it is acknowledged when a flush transaction holding its row has committed, concurrent writes
+ * share transactions, and a write still in flight when PostgreSQL stops taking connections fails
+ * with COMMITTED_NOT_FLUSHED (committed to the stream, not yet in PostgreSQL; do not repeat it).
+ */
 export type Durability = 'jetstream' | 'postgres';
 
 /** Options of one state write. */
