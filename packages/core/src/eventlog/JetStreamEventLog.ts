@@ -48,12 +48,16 @@ export class JetStreamEventLog implements EventLog {
     this.#largeValues = options.largeValues;
   }
 
-  /** A decoded item with a `StateChanged` value by reference put in place. */
-  async #resolved(item: LogItem): Promise<LogItem> {
-    if (this.#largeValues === false || item.kind !== 'event' || item.record.event.type !== 'StateChanged') return item;
+  /** Whether an item is a `StateChanged` whose value travels by reference (and this log resolves those). */
+  #hasRef(item: LogItem): boolean {
+    if (this.#largeValues === false || item.kind !== 'event' || item.record.event.type !== 'StateChanged') return false;
     const d = item.record.event.data as { ref?: unknown } | null;
-    if (!d || typeof d !== 'object' || d.ref === undefined) return item;
-    return resolveLogItem(this.#largeValues ?? JetStreamLargeValues.of(this.#nats, { namespace: this.#ns }), item);
+    return !!d && typeof d === 'object' && d.ref !== undefined;
+  }
+
+  /** The item with its `StateChanged` value by reference put in place (fetched from the Object Store). */
+  #resolved(item: LogItem): Promise<LogItem> {
+    return resolveLogItem(this.#largeValues || JetStreamLargeValues.of(this.#nats, { namespace: this.#ns }), item);
   }
 
   /** The stream name. */
@@ -195,7 +199,8 @@ export class JetStreamEventLog implements EventLog {
       for await (const m of messages) {
         if (stopped) break;
         if (options.toSeq !== undefined && m.seq > options.toSeq) { markCaughtUp(options.toSeq); if (!live) break; }
-        queue.push(await this.#resolved(toItem(m)));
+        const item = toItem(m);
+        queue.push(this.#hasRef(item) ? await this.#resolved(item) : item);
         count++;
         if (!caughtUp && m.seq >= head) markCaughtUp(m.seq);
         else if (!caughtUp && m.info.pending === 0 && (await headOf().catch(() => head)) <= m.seq) markCaughtUp(m.seq); // the head we aimed for was removed

@@ -145,7 +145,8 @@ export class ReadThroughCache {
     await this.#opts.pendingWrite(kvKey);
     const item = await this.#kv.get(kvKey);
     if (item) {
-      const entry = await resolveEntry(this.#opts.values, decodeKvStateEntry(kvKey, item.value), `KV entry ${kvKey}`);
+      let entry = decodeKvStateEntry(kvKey, item.value);
+      if (entry.ref) entry = await resolveEntry(this.#opts.values, entry, `KV entry ${kvKey}`);
       fill({ ...entry, source: 'kv' });
       metrics.reads.inc({ source: 'kv' });
       return { ...entry, source: 'kv' };
