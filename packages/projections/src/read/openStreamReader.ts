@@ -1,7 +1,7 @@
 import { classifyNatsError, msError, namespacedSubject, type NatsHandle } from '@mister-smith/core';
 import type { ProjectionItem } from '../types/ProjectionItem.js';
 import { deliverPolicy, type ConsumerMessages, type OrderedConsumerOptions } from '../util/natsTypes.js';
-import { logicalSubject, toProjectionItem } from './toProjectionItem.js';
+import { itemOf } from './toProjectionItem.js';
 
 /** Options of `openStreamReader`. */
 export interface StreamReaderOptions {
@@ -61,6 +61,7 @@ export async function openStreamReader(nats: NatsHandle, options: StreamReaderOp
   } catch (e) {
     throw classifyNatsError(e, `opening a reader on ${options.stream}`);
   }
+  const prefix = options.namespace ? `${options.namespace}.` : undefined;
   const buffer: ProjectionItem[] = [];
   const generations: number[] = [];
   let consumerName: string | undefined;
@@ -91,7 +92,8 @@ export async function openStreamReader(nats: NatsHandle, options: StreamReaderOp
       }
       consumerName = m.info.consumer;
       generations.push(generation);
-      buffer.push(toProjectionItem({ epoch: options.epoch, seq: m.seq, subject: logicalSubject(options.namespace, m.subject), storedAt: m.time }, m.data));
+      const stored = m.subject;
+      buffer.push(itemOf(options.epoch, m.seq, prefix !== undefined && stored.startsWith(prefix) ? stored.slice(prefix.length) : stored, m.time, m.data));
       if (wakeReader) wake(false);
       if (buffer.length >= pull * 2) await new Promise<void>((r) => { wakePump = r; });
     }

@@ -25,22 +25,31 @@ export async function archiveExtents(db: Db, stream: string): Promise<ArchiveExt
 
 /**
  * Pages through the archive of one stream incarnation, `fromSeq..toSeq` in sequence order
- * (keyset pagination on the primary key), yielding items exactly as the stream reader would.
+ * (keyset pagination on the primary key), yielding items exactly as the stream reader would. The
+ * next page is read while the caller works on the current one (pipelined on another pooled
+ * connection), so a rebuild's writes and its archive reads overlap.
  */
 export async function* archiveItems(db: Db, stream: string, namespace: string | undefined, epoch: number, fromSeq: number, toSeq: number, pageSize: number): AsyncGenerator<ProjectionItem[]> {
-  let after = fromSeq - 1;
-  while (after < toSeq) {
-    const rows = await db.selectFrom('mister_smith.event_archive')
+  const page = (after: number) => {
+    const p = db.selectFrom('mister_smith.event_archive')
       .select(['seq', 'subject', 'envelope', 'stored_at'])
       .select('event_type')
       .where('stream', '=', stream).where('epoch', '=', epoch).where('seq', '>', after).where('seq', '<=', toSeq)
       .orderBy('seq').limit(pageSize).execute();
+    p.catch(() => undefined); // awaited below; a prefetch the caller never takes must not be an unhandled rejection
+    return p;
+  };
+  if (fromSeq - 1 >= toSeq) return;
+  let next = page(fromSeq - 1);
+  for (;;) {
+    const rows = await next;
     if (rows.length === 0) return;
+    const after = Number(rows[rows.length - 1]!.seq);
+    next = after < toSeq ? page(after) : Promise.resolve([]);
     // `$erased` placeholders (an erased agent's events) and `$pruned` ones (events retention removed,
     // each superseded by a later event of the same key) keep the archive contiguous and are not replayed.
     const items = rows.filter((r) => r.event_type !== ERASED && r.event_type !== PRUNED).map((r) => archiveItem(epoch, namespace, r));
     if (items.length > 0) yield items;
-    after = Number(rows[rows.length - 1]!.seq);
   }
 }
 

@@ -121,7 +121,8 @@ describe('rebuildProjection', () => {
     const live = await stateSnapshot(env.pg);
     const liveRegistry = await registrySnapshot(env.pg);
 
-    const report = await host.rebuild('agent-state');
+    // Small batches: archive pages are read ahead while the previous page is written, stream batches are filled.
+    const report = await host.rebuild('agent-state', { batchSize: 64 });
     expect(report).toMatchObject({ contiguous: true, fromArchive: 301, fromStream: 100 });
     expect(await stateSnapshot(env.pg)).toEqual(live);
     await host.rebuild('agent-registry');
