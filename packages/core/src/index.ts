@@ -43,7 +43,7 @@ export { SessionLock, SESSION_LOCK_CLASS, pgFailure } from './pg/SessionLock.js'
 export type { SessionLockKey, SessionLockOptions } from './pg/SessionLock.js';
 export { agentOfSubject, erasedAmong } from './pg/erasedAgents.js';
 export { recordCommandResults } from './pg/recordCommandResults.js';
-export { findCommandResult, loadCommandResults, pruneCommandResults } from './pg/readCommandResults.js';
+export { findCommandResult, loadCommandResults, loadCommandResultsOf, pruneCommandResults } from './pg/readCommandResults.js';
 export { commandDigest } from './commands/commandDigest.js';
 export { commandRecorded, commandResultOf } from './commands/commandRecorded.js';
 export type { CommandRecorded, CommandRecordedData } from './commands/commandRecorded.js';

@@ -137,8 +137,9 @@ export function createStoreEffects(deps: StoreEffectsDeps): StoreEffects {
       let fence: number | undefined;
       let report: HydrateReport | undefined;
       for (let attempt = 1; fence === undefined && attempt <= 3; attempt++) {
-        const head = await store.lastSequence(agentId);
         report = await store.hydrateAgent(agentId);
+        // The head the hydration read the stream at: the state is complete as of it.
+        const head = report.head;
         try {
           fence = (await log.append(oa(), { expectedLastSubjectSeq: head })).seq;
           store.advance(agentId, head, fence); // our own OwnershipAcquired changes no state key

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import {
-  assertAgentId, assertStateKey, assertSubjectToken, createStateStore, JetStreamEventLog, JetStreamKvStore, LIFECYCLE_STATES, loadCommandResults, pruneCommandResults,
-  MisterSmithError, msError, newId, silentLogger, type LifecycleState,
+  assertAgentId, assertStateKey, assertSubjectToken, createStateStore, JetStreamEventLog, JetStreamKvStore, LIFECYCLE_STATES, loadCommandResultsOf,
+  MisterSmithError, msError, newId, silentLogger, type CommandResult, type LifecycleState,
 } from '@mister-smith/core';
+import { KeyBatcher } from '@mister-smith/core/util';
 import type { Msg, Subscription } from '@nats-io/nats-core';
 import type { AgentType } from '../agentTypes/AgentType.js';
 import type { CommandReply } from '../host/AgentHost.js';
@@ -89,15 +90,23 @@ export async function createSupervisor(options: SupervisorOptions): Promise<Supe
     const snapshots = createSnapshotter({ log, pg, onError: (agentId, err) => logger.warn({ agentId, err }, 'snapshot failed; the next one folds from the previous snapshot') });
     const snapshotEvery = (type: AgentType) => type.snapshotEvery ?? options.snapshots?.every ?? DEFAULT_SNAPSHOT_EVERY;
     cleanup.push(() => snapshots.stop());
+    const commandWindowMs = options.commandWindowMs ?? 24 * 3_600_000;
+    // The dedup window is cut when the batch goes out: rows before it are pruned, rows after it loaded.
+    const commandResults = new KeyBatcher(async (ids) => {
+      const since = new Date(Date.now() - commandWindowMs);
+      try {
+        return await loadCommandResultsOf(pg.db, ids, since, { prune: true });
+      } catch (e) {
+        logger.warn({ err: e, agents: ids.length }, 'loading command results with pruning failed; loading without pruning (retried at the next hydration)');
+        return loadCommandResultsOf(pg.db, ids, since);
+      }
+    }, { missing: () => [] as CommandResult[], copy: (r) => [...r] });
     const effects = createStoreEffects({
       supervisorId, store, leases, log, agentTypes: types, runtime,
       lastStateEvent: (agentId) => lastStateEvent(nats, topology, agentId),
-      commandWindowMs: options.commandWindowMs ?? 24 * 3_600_000,
-      loadCommandResults: async (agentId, since) => {
-        // Rows past the window are of no use to anyone: prune the agent's while loading it.
-        await pruneCommandResults(pg.db, since, agentId).catch((e: unknown) => logger.warn({ err: e, agentId }, 'pruning old command results failed; retried at the next hydration'));
-        return loadCommandResults(pg.db, agentId, since);
-      },
+      commandWindowMs,
+      // Concurrent hydrations share one statement, which also prunes the results past the window.
+      loadCommandResults: (agentId) => commandResults.load(agentId),
       onFlush: (agentId, report, ms) => observer.onFlush?.(agentId, report, ms),
       onStaleOwner: (agentId, by) => {
         logger.warn({ agentId, takenBy: by }, 'stale owner: a write was fenced off, the agent stops here');

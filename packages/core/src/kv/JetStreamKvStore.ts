@@ -44,7 +44,10 @@ export class JetStreamKvStore implements KvStore {
     assertKvKey(key);
     try {
       const e = await this.#kv.get(key);
-      return e && e.operation === 'PUT' ? toItem(e) : null;
+      if (!e) return null;
+      // `operation` reads the headers: once per get, not twice.
+      const operation = e.operation;
+      return operation === 'PUT' ? toItem(e, operation, key) : null;
     } catch (e) {
       throw classifyNatsError(e, `reading ${this.bucket}/${key}`);
     }
@@ -152,8 +155,9 @@ export class JetStreamKvStore implements KvStore {
   }
 }
 
-function toItem(e: KvEntry): KvItem {
-  return { key: e.key, value: e.value, revision: e.revision, created: e.created, operation: e.operation };
+/** `created` parses the message's timestamp: computed only when asked for (reads never do). */
+function toItem(e: KvEntry, operation: KvItem['operation'] = e.operation, key: string = e.key): KvItem {
+  return { key, value: e.value, revision: e.revision, operation, get created() { return e.created; } };
 }
 
 

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { CommandResult, RecordedReply } from '../commands/CommandResult.js';
 import { msError } from '../errors/MisterSmithError.js';
 import type { Database } from './schema.js';
@@ -23,6 +23,24 @@ export async function loadCommandResults(db: Kysely<Database>, agentId: string, 
     .where('agent_id', '=', agentId).where('recorded_at', '>=', since).orderBy('recorded_at').orderBy('version')
     .execute().catch(failed(`loading the command results of ${agentId}`));
   return rows.map((r) => toResult(r as unknown as Row & { reply: unknown }));
+}
+
+/**
+ * The command results of many agents recorded since `since`, oldest first per agent, in one
+ * statement (`agent_id = ANY($1)`); with `prune`, the same statement deletes their results recorded
+ * before `since` (a data-modifying CTE: one round trip for what took two per agent). Every
+ * requested agent is in the result, with an empty list when it has none.
+ */
+export async function loadCommandResultsOf(db: Kysely<Database>, agentIds: readonly string[], since: Date, options: { prune?: boolean } = {}): Promise<Map<string, CommandResult[]>> {
+  const out = new Map<string, CommandResult[]>();
+  for (const id of agentIds) out.set(id, []);
+  if (agentIds.length === 0) return out;
+  const ids = [...out.keys()];
+  const prune = options.prune === true ? sql`WITH pruned AS (DELETE FROM mister_smith.command_results WHERE agent_id = ANY(${ids}::text[]) AND recorded_at < ${since}) ` : sql``;
+  const { rows } = await sql<Row & { reply: unknown }>`${prune}SELECT * FROM mister_smith.command_results WHERE agent_id = ANY(${ids}::text[]) AND recorded_at >= ${since} ORDER BY recorded_at, version`
+    .execute(db).catch(failed(`loading the command results of ${agentIds.length} agents`));
+  for (const r of rows) out.get(r.agent_id)?.push(toResult(r));
+  return out;
 }
 
 /**

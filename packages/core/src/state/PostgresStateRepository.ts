@@ -4,7 +4,7 @@ import type { AgentStateTable } from '../pg/schema.js';
 import { upsertStateRows, type StateRow, type UpsertReport } from '../pg/upsertStateRows.js';
 import { recordCommandResults } from '../pg/recordCommandResults.js';
 import type { CommandResult } from '../commands/CommandResult.js';
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { StrategyName } from './stateEvents.js';
 import type { StateRepository } from './StateRepository.js';
 import type { VersionedValue } from './VersionedValue.js';
@@ -35,6 +35,17 @@ export class PostgresStateRepository implements StateRepository {
     const rows = await this.#pg.db.selectFrom('agents.state').selectAll().where('agent_id', '=', agentId).execute()
       .catch((e: unknown) => { throw msError('POSTGRES_UNAVAILABLE', `loading ${agentId} from PostgreSQL failed`, { cause: e }); });
     return new Map(rows.map((r) => [r.state_key, toVersionedValue(r)]));
+  }
+
+  async loadAgents(agentIds: readonly string[]): Promise<Map<string, Map<string, VersionedValue>>> {
+    const out = new Map<string, Map<string, VersionedValue>>();
+    for (const id of agentIds) out.set(id, new Map());
+    if (agentIds.length === 0) return out;
+    // One statement whatever the count (= ANY of one array parameter, not IN with N parameters).
+    const rows = await this.#pg.db.selectFrom('agents.state').selectAll().where(sql<boolean>`agent_id = ANY(${[...out.keys()]}::text[])`).execute()
+      .catch((e: unknown) => { throw msError('POSTGRES_UNAVAILABLE', `loading ${agentIds.length} agents from PostgreSQL failed`, { cause: e, details: { agents: agentIds.length } }); });
+    for (const r of rows) out.get(r.agent_id)?.set(r.state_key, toVersionedValue(r));
+    return out;
   }
 
   upsert(rows: readonly StateRow[], commands: readonly CommandResult[] = []): Promise<UpsertReport> {

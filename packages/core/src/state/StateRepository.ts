@@ -14,6 +14,11 @@ export interface StateRepository {
   /** Every row of an agent, tombstones included, by state key. */
   loadAgent(agentId: string): Promise<Map<string, VersionedValue>>;
   /**
+   * Every row of many agents in one round trip (one statement), by agent then state key. Every
+   * requested agent is in the result, with an empty map when it has no rows.
+   */
+  loadAgents(agentIds: readonly string[]): Promise<Map<string, Map<string, VersionedValue>>>;
+  /**
    * The version-guarded upsert of many rows in one statement, and the results of the commands
    * that wrote them (`mister_smith.command_results`, first record wins) in the same transaction.
    */

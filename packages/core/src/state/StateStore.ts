@@ -74,6 +74,12 @@ export interface HydrateReport {
   readonly values: Readonly<Record<string, unknown>>;
   /** The last sequence on `agents.state.<agentId>` the hydration read up to. */
   readonly seq: number;
+  /**
+   * The subject's last sequence when the hydration read the stream (0 when none): the state is
+   * complete as of it, so an owner fences at it (OwnershipAcquired with it as the expected last
+   * sequence) without asking the stream again.
+   */
+  readonly head: number;
   /** Command results found in the stream after PostgreSQL's head (queued for the flush too). */
   readonly commands: readonly CommandResult[];
 }
@@ -149,7 +155,11 @@ export interface StateStore extends AsyncDisposable {
   /** The user-visible value, or undefined when missing or deleted. */
   read(agentId: string, key: string): Promise<unknown>;
   readEntry(agentId: string, key: string): Promise<StateEntry | undefined>;
-  /** Every live key of an agent (KV, filled from PostgreSQL when KV has none). */
+  /**
+   * Every live key of an agent, from the source of truth: its PostgreSQL rows and, when the stream
+   * is past PostgreSQL's newest row, the events after it. Two round trips at once (one statement,
+   * shared with concurrent loads, and one stream request), plus the tail read only when there is one.
+   */
   readAll(agentId: string): Promise<Record<string, unknown>>;
   hydrateAgent(agentId: string): Promise<HydrateReport>;
   /**

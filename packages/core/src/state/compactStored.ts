@@ -23,8 +23,11 @@ export function expandStored(value: unknown, stored: unknown): unknown {
   if (typeof stored !== 'object' || stored === null) return stored;
   const s = stored as { s?: unknown; valueIsShared?: unknown; siblings?: unknown };
   if (s.s === 'lww' && s.valueIsShared === true) {
-    const { valueIsShared: _flag, ...rest } = s;
-    return { ...rest, value };
+    // On every KV read: a plain copy loop, cheaper than an object rest pattern.
+    const out: Record<string, unknown> = {};
+    for (const k in s) if (k !== 'valueIsShared') out[k] = (s as Record<string, unknown>)[k];
+    out.value = value;
+    return out;
   }
   if (s.s === 'vclock' && Array.isArray(s.siblings) && s.siblings.length === 1 && (s.siblings[0] as { valueIsShared?: unknown }).valueIsShared === true) {
     const { valueIsShared: _flag, ...sibling } = s.siblings[0] as Record<string, unknown>;

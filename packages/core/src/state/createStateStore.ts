@@ -15,7 +15,8 @@ import { JetStreamEventLog } from '../eventlog/JetStreamEventLog.js';
 import { largeValueLimits } from './largeValues.js';
 import { resolvingEventLog } from './resolvingEventLog.js';
 import { KvStateWriter } from './KvStateWriter.js';
-import { catchUpView, loadAgentView } from './loadAgentView.js';
+import { catchUpView, loadAgentView, type HydrationPhase } from './loadAgentView.js';
+import { BatchedAgentLoader } from './BatchedAgentLoader.js';
 import { openSharedBucket } from './openSharedBucket.js';
 import { openStateStoreParts, type StateStoreDeps } from './openStateStoreParts.js';
 import { ReadThroughCache } from './ReadThroughCache.js';
@@ -57,6 +58,13 @@ export async function createStateStore(deps: StateStoreDeps | StateStoreParts, o
   const flushIntervalMs = options.flushIntervalMs ?? 1000;
   const writeBehind = new WriteBehind(repository, { threshold: flushThreshold, intervalMs: flushIntervalMs, logger, metrics });
   const kvWriter = new KvStateWriter(kv, logger, (kvKey, bytes) => cache.ownWrite(kvKey, bytes));
+  // Concurrent hydrations and readAlls share one `agent_id = ANY($1)` statement.
+  const rows = new BatchedAgentLoader(repository);
+  const phaseTimers = {
+    pg: metrics.hydrationPhase.labels('pg'), stream: metrics.hydrationPhase.labels('stream'), apply: metrics.hydrationPhase.labels('apply'),
+    flush: metrics.hydrationPhase.labels('flush'), kv: metrics.hydrationPhase.labels('kv'),
+  };
+  const observe = (phase: HydrationPhase, seconds: number) => phaseTimers[phase].observe(seconds);
   const maxEntries = options.cache?.maxEntries ?? 10_000;
   const cache = await ReadThroughCache.open(kv, repository, {
     maxEntries, ttlMs: options.cache?.ttlMs ?? 30_000, watch: options.watch !== false, logger, metrics, pendingWrite: (k) => kvWriter.pending(k), values, limits,
@@ -84,7 +92,7 @@ export async function createStateStore(deps: StateStoreDeps | StateStoreParts, o
     async viewOf(agentId) {
       const known = views.get(agentId);
       if (known) return known;
-      const { view } = await loadAgentView(repository, log, agentId);
+      const { view } = await loadAgentView(rows, log, agentId);
       views.set(agentId, view);
       return view;
     },
@@ -104,7 +112,10 @@ export async function createStateStore(deps: StateStoreDeps | StateStoreParts, o
     write: (agentId: string, key: string, input: unknown, opts: WriteOptions = {}) => commit(agentId, key, 'put', input, opts),
     delete: (agentId: string, key: string, opts: WriteOptions = {}) => commit(agentId, key, 'delete', undefined, opts),
     async read(agentId: string, key: string) {
-      return (await store.readEntry(agentId, key))?.value;
+      assertAgentId(agentId);
+      assertStateKey(key, { allowReserved: true });
+      const c = await cache.get(agentId, key);
+      return c && !c.tombstone ? c.value : undefined;
     },
     async readEntry(agentId: string, key: string): Promise<StateEntry | undefined> {
       assertAgentId(agentId);
@@ -115,18 +126,19 @@ export async function createStateStore(deps: StateStoreDeps | StateStoreParts, o
     },
     async readAll(agentId: string) {
       assertAgentId(agentId);
-      const keys = new Set<string>((await repository.loadAgent(agentId)).keys());
-      for (const k of await kv.keys(`${agentId}.>`)) keys.add(k.slice(agentId.length + 1));
+      // The source of truth in two concurrent round trips: PostgreSQL's rows (batched with other
+      // loads) and the stream's head, plus the tail after PostgreSQL's newest row when there is one.
+      const { view } = await loadAgentView(rows, log, agentId);
       const out: Record<string, unknown> = {};
-      for (const k of [...keys].sort()) {
-        const e = await store.readEntry(agentId, k);
-        if (e) out[k] = e.value;
+      for (const k of [...view.entries.keys()].sort()) {
+        const e = view.entries.get(k)!;
+        if (!e.tombstone) out[k] = e.value;
       }
       return out;
     },
     async hydrateAgent(agentId: string) {
       assertAgentId(agentId);
-      return locks.run(agentId, () => hydrateAgentState({ repository, log, kv, views, cache, writeBehind, values, limits }, agentId));
+      return locks.run(agentId, () => hydrateAgentState({ rows, log, kv, views, cache, writeBehind, values, limits, observe }, agentId));
     },
     async recordCommand(agentId: string, record: CommandRecord, opts: Pick<WriteOptions, 'writer' | 'expectedLastSeq' | 'durability'> = {}) {
       if (closed) throw msError('CLOSED', 'the state store is closed');

@@ -27,7 +27,7 @@ export function decodeKvStateEntry(key: string, bytes: Uint8Array): KvStateEntry
   } catch (e) {
     throw msError('CORRUPT_ENTRY', `KV entry ${key} is not JSON`, { cause: e, details: { key } });
   }
-  const r = o as Partial<KvStateEntry> | null;
+  const r = o as { -readonly [K in keyof KvStateEntry]?: KvStateEntry[K] } | null;
   if (!r || typeof r !== 'object' || typeof r.epoch !== 'number' || typeof r.seq !== 'number' || typeof r.strategy !== 'string') {
     throw msError('CORRUPT_ENTRY', `KV entry ${key} does not have the shape of a state entry (epoch, seq, strategy)`, { details: { key } });
   }
@@ -35,6 +35,7 @@ export function decodeKvStateEntry(key: string, bytes: Uint8Array): KvStateEntry
     if (!isLargeValueRef(r.ref)) throw msError('CORRUPT_ENTRY', `KV entry ${key} has a malformed large-value reference`, { details: { key } });
     return r as KvStateEntry;
   }
-  const stored = expandStored(r.value, r.stored);
-  return (stored === r.stored ? r : { ...r, stored }) as KvStateEntry;
+  // The parsed object is ours: the expanded stored form goes into it rather than into a copy.
+  r.stored = expandStored(r.value, r.stored);
+  return r as KvStateEntry;
 }

@@ -19,17 +19,22 @@ export interface RecoveredEntry extends VersionedValue {
  * writes that never reached PostgreSQL (a crash between append and flush). Malformed events are
  * skipped here; the projection dead-letters them. `commands` are the command results the events
  * carry (what a new owner adds to its dedup index beyond PostgreSQL's). `known`: the entries the
- * caller holds up to `afterSeq`, which Automerge changes in the events are applied to.
+ * caller holds up to `afterSeq`, which Automerge changes in the events are applied to. With `head`
+ * (the subject's last sequence, read by the caller), the read stops at it, and is skipped when it
+ * is not after `afterSeq`.
  */
-export async function recoverFromStream(log: EventLog, agentId: string, afterSeq: number, known?: ReadonlyMap<string, VersionedValue>): Promise<{ latest: Map<string, RecoveredEntry>; lastSeq: number; commands: CommandResult[] }> {
+export async function recoverFromStream(log: EventLog, agentId: string, afterSeq: number, known?: ReadonlyMap<string, VersionedValue>, head?: number): Promise<{ latest: Map<string, RecoveredEntry>; lastSeq: number; commands: CommandResult[] }> {
   const epoch = await log.epoch();
   const latest = new Map<string, RecoveredEntry>();
   const commands: CommandResult[] = [];
   let lastSeq = afterSeq;
+  // A head the caller already read: nothing after `afterSeq` means no read at all, else the read
+  // stops there (and does not ask for the head again).
+  if (head !== undefined && head <= afterSeq) return { latest, lastSeq, commands };
   // Keys whose Automerge changes did not apply to what the caller holds (it missed a version
   // between its entry and `afterSeq`, e.g. another writer's unflushed write): read again below.
   const unresolved = new Set<string>();
-  for await (const item of log.read({ filter: stateSubject(agentId), from: { seq: afterSeq + 1 } })) {
+  for await (const item of log.read({ filter: stateSubject(agentId), from: { seq: afterSeq + 1 }, ...(head !== undefined ? { toSeq: head } : {}) })) {
     if (item.kind !== 'event') { if (item.kind === 'malformed') lastSeq = Math.max(lastSeq, item.seq); continue; }
     const { event, seq } = item.record;
     lastSeq = Math.max(lastSeq, seq);

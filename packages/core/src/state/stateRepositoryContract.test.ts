@@ -24,6 +24,16 @@ export function stateRepositoryContract(open: () => Promise<{ repository: StateR
     expect((await repo.loadAgent('nobody')).size).toBe(0);
   }));
 
+  it('loads many agents in one call, each with exactly its own rows, and an empty map for an agent without rows', withRepo(async (repo) => {
+    await repo.upsert([row('a', 'k', 1, 'a-k'), row('a', 'j', 2, 'a-j'), row('b', 'k', 3, 'b-k'), row('c', 'k', 4, 'c-k')]);
+    const all = await repo.loadAgents(['a', 'b', 'nobody']);
+    expect([...all.keys()].sort()).toEqual(['a', 'b', 'nobody']);
+    expect(Object.fromEntries([...all.get('a')!].map(([k, v]) => [k, v.value]))).toEqual({ k: 'a-k', j: 'a-j' });
+    expect(Object.fromEntries([...all.get('b')!].map(([k, v]) => [k, v.value]))).toEqual({ k: 'b-k' });
+    expect(all.get('nobody')!.size).toBe(0);
+    expect((await repo.loadAgents([])).size).toBe(0);
+  }));
+
   it('never regresses: a stale or replayed row is skipped, a newer epoch wins over a higher sequence', withRepo(async (repo) => {
     await repo.upsert([row('a', 'k', 5, 'five')]);
     expect(await repo.upsert([row('a', 'k', 4, 'four'), row('a', 'j', 1, 'new')])).toEqual({ written: 1, skipped: 1 });

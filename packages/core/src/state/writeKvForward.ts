@@ -10,8 +10,20 @@ export type ForwardWriteOutcome = 'written' | 'skipped-newer' | 'skipped-equal';
  * Writes a state entry to KV only if KV does not already hold the same or a newer version
  * (compare-and-set with the revision read), so KV only moves forward whoever writes it: the
  * owner, the agent-state projection, a hydration or a rebuild. A corrupt entry in KV is replaced.
+ * `createFirst` tries a plain `create` first (one round trip when the key is absent).
  */
-export async function writeKvForward(kv: KvStore, key: string, entry: KvStateEntry, options: { maxAttempts?: number; createOnly?: boolean; onWritten?: (revision: number) => void } = {}): Promise<ForwardWriteOutcome> {
+export async function writeKvForward(kv: KvStore, key: string, entry: KvStateEntry, options: { maxAttempts?: number; createOnly?: boolean; createFirst?: boolean; onWritten?: (revision: number) => void } = {}): Promise<ForwardWriteOutcome> {
+  if (options.createFirst && !options.createOnly) {
+    // KV is probably empty here (a COLD agent): `create` writes in one round trip, and only a key
+    // that exists after all costs the compare-and-set below.
+    try {
+      const revision = await kv.create(key, encodeKvStateEntry(entry));
+      options.onWritten?.(revision);
+      return 'written';
+    } catch (e) {
+      if (!MisterSmithError.is(e, 'REVISION_CONFLICT')) throw e;
+    }
+  }
   let outcome: ForwardWriteOutcome = 'written';
   await kv.cas(key, (current) => {
     if (current) {

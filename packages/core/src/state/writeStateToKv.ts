@@ -20,7 +20,7 @@ export interface LargeValueParts {
  */
 export async function writeStateToKv(
   kv: KvStore, large: LargeValueParts, agentId: string, key: string, kvKey: string, entry: VersionedValue,
-  options: { onWritten?: (revision: number) => void } = {},
+  options: { createFirst?: boolean; onWritten?: (revision: number) => void } = {},
 ): Promise<ForwardWriteOutcome | 'skipped-too-large'> {
   if (entry.ref || entry.tombstone || !large.values) return writeKvForward(kv, kvKey, entry, options);
   let json: string | undefined;

@@ -25,6 +25,10 @@ export class InMemoryStateRepository implements StateRepository {
     return new Map(this.#rows.get(agentId) ?? []);
   }
 
+  async loadAgents(agentIds: readonly string[]): Promise<Map<string, Map<string, VersionedValue>>> {
+    return new Map(agentIds.map((id) => [id, new Map(this.#rows.get(id) ?? [])]));
+  }
+
   async upsert(rows: readonly StateRow[]): Promise<UpsertReport> {
     await Promise.resolve();
     if (this.#failures > 0) {

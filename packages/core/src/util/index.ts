@@ -4,3 +4,4 @@ export { mapLimit } from './mapLimit.js';
 export { sleep } from './sleep.js';
 export { retryTransient, RETRY_BUDGET_MS } from '../nats/retryTransient.js';
 export { AsyncQueue } from './AsyncQueue.js';
+export { KeyBatcher, type KeyBatcherOptions } from './KeyBatcher.js';
