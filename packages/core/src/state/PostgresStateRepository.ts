@@ -4,15 +4,19 @@ import type { AgentStateTable } from '../pg/schema.js';
 import { upsertStateRows, type StateRow, type UpsertReport } from '../pg/upsertStateRows.js';
 import { recordCommandResults } from '../pg/recordCommandResults.js';
 import type { CommandResult } from '../commands/CommandResult.js';
-import { sql, type Selectable } from 'kysely';
+import type { Selectable } from 'kysely';
 import type { StrategyName } from './stateEvents.js';
 import type { StateRepository } from './StateRepository.js';
 import type { VersionedValue } from './VersionedValue.js';
 
 /** A row of `agents.state` as a {@link VersionedValue} (the `meta` column is `stored`). */
-function toVersionedValue(row: Selectable<AgentStateTable>): VersionedValue {
+type StateRowColumns = Pick<Selectable<AgentStateTable>, 'agent_id' | 'state_key' | 'state_value' | 'meta' | 'strategy' | 'version_epoch' | 'version' | 'tombstone'>;
+
+function toVersionedValue(row: StateRowColumns): VersionedValue {
   return { epoch: row.version_epoch, seq: row.version, strategy: row.strategy as StrategyName, value: row.state_value, stored: row.meta, ...(row.tombstone ? { tombstone: true } : {}) };
 }
+
+const LOAD_AGENTS = 'SELECT agent_id, state_key, state_value, meta, strategy, version_epoch, version, tombstone FROM agents.state WHERE agent_id = ANY($1::text[])';
 
 /**
  * {@link StateRepository} over `agents.state`. Reads use the main pool; writes go through
@@ -41,8 +45,9 @@ export class PostgresStateRepository implements StateRepository {
     const out = new Map<string, Map<string, VersionedValue>>();
     for (const id of agentIds) out.set(id, new Map());
     if (agentIds.length === 0) return out;
-    // One statement whatever the count (= ANY of one array parameter, not IN with N parameters).
-    const rows = await this.#pg.db.selectFrom('agents.state').selectAll().where(sql<boolean>`agent_id = ANY(${[...out.keys()]}::text[])`).execute()
+    // One statement whatever the count (= ANY of one array parameter, not IN with N parameters),
+    // prepared once per connection: activations and readAll run it all the time.
+    const { rows } = await this.#pg.withClient((c) => c.query<StateRowColumns>({ name: 'ms_load_agents', text: LOAD_AGENTS, values: [[...out.keys()]] }))
       .catch((e: unknown) => { throw msError('POSTGRES_UNAVAILABLE', `loading ${agentIds.length} agents from PostgreSQL failed`, { cause: e, details: { agents: agentIds.length } }); });
     for (const r of rows) out.get(r.agent_id)?.set(r.state_key, toVersionedValue(r));
     return out;
