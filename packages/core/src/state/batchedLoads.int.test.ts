@@ -1,4 +1,6 @@
 import type { KyselyPlugin } from 'kysely';
+import type pg from 'pg';
+import type { DatabaseHandle } from '../pg/createDatabase.js';
 import { describe, expect, it } from 'vitest';
 import { startTestEnv, type TestEnv } from '../testing/index.js';
 import type { NatsHandle } from '../nats/connectNats.js';
@@ -9,7 +11,7 @@ import { createStateStore } from './createStateStore.js';
 /**
  * Round trips counted on the real clients: NATS messages the store's own connection sends
  * (`nc.stats().outMsgs`: one per request), and statements its PostgreSQL handle runs (a kysely
- * plugin on the real pool that counts each query it compiles).
+ * plugin on the real pool that counts each query it compiles, and the queries of pool clients).
  */
 async function countedStore(env: TestEnv) {
   const nats: NatsHandle = await env.connect();
@@ -18,8 +20,16 @@ async function countedStore(env: TestEnv) {
     transformQuery: (args) => { counts.statements.push(args.node.kind); return args.node; },
     transformResult: async (args) => args.result,
   };
-  const pg = { ...env.pg, db: env.pg.db.withPlugin(plugin) };
-  const store = await createStateStore({ nats, pg, topology: env.topology }, { watch: false, cache: { maxEntries: 0 } });
+  // Statements on a client of the pool (prepared ones the repository runs with `withClient`) count too.
+  const counted = (client: pg.PoolClient) => new Proxy(client, {
+    get(target, prop) {
+      if (prop === 'query') return (...args: unknown[]) => { counts.statements.push('client.query'); return (target.query as (...a: unknown[]) => unknown)(...args); };
+      const v: unknown = Reflect.get(target, prop, target);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+  const handle: DatabaseHandle = { ...env.pg, db: env.pg.db.withPlugin(plugin), withClient: (fn) => env.pg.withClient((c) => fn(counted(c))) };
+  const store = await createStateStore({ nats, pg: handle, topology: env.topology }, { watch: false, cache: { maxEntries: 0 } });
   return {
     store,
     /** NATS requests and PostgreSQL statements `fn` made. */
