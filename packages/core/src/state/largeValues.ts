@@ -93,10 +93,11 @@ export async function externalizeValue(values: LargeValueStore | undefined, limi
  */
 export function oversizedJson(limits: LargeValueLimits, agentId: string, key: string, value: unknown, stored: unknown): string | undefined {
   if (value === null || value === undefined) return undefined;
-  // Cheap exits for what is obviously small: most writes.
-  if ((typeof value === 'number' || typeof value === 'boolean') && storedIsSmall(stored, value)) return undefined;
-  if (typeof value === 'string' && value.length * 3 < limits.inlineBytes / 2 && storedIsSmall(stored, value)) return undefined;
-  const json = JSON.stringify({ value, stored: compactStored(value, stored) });
+  // Most writes are decided by a bounded walk (an upper bound of the JSON's bytes, counting the
+  // stored form's copy of the value too), without serialising or compacting.
+  if (jsonBytesAtMost(value, limits.inlineBytes) + jsonBytesAtMost(stored, limits.inlineBytes) + 20 <= limits.inlineBytes) return undefined;
+  const compact = compactStored(value, stored);
+  const json = JSON.stringify({ value, stored: compact });
   // UTF-8 is at most 3 bytes per UTF-16 unit: most values are decided without counting.
   if (json.length * 3 <= limits.inlineBytes) return undefined;
   const size = Buffer.byteLength(json);
@@ -106,16 +107,42 @@ export function oversizedJson(limits: LargeValueLimits, agentId: string, key: st
   return size > limits.inlineBytes ? json : undefined;
 }
 
+/**
+ * An upper bound of the bytes of `x`'s JSON (a character escapes to at most 6 bytes), or Infinity
+ * once it passes `budget` or meets what it does not walk (toJSON, typed arrays, deep nesting).
+ */
+export function jsonBytesAtMost(x: unknown, budget: number, depth = 0): number {
+  switch (typeof x) {
+    case 'string': return 2 + 6 * x.length;
+    case 'number': case 'bigint': return 24;
+    case 'boolean': return 5;
+    case 'undefined': case 'function': case 'symbol': return 4;
+    default: break;
+  }
+  if (x === null) return 4;
+  if (depth > 32) return Infinity;
+  let n = 2;
+  if (Array.isArray(x)) {
+    for (const item of x) {
+      n += 1 + jsonBytesAtMost(item, budget - n, depth + 1);
+      if (n > budget) return Infinity;
+    }
+    return n;
+  }
+  const proto = Object.getPrototypeOf(x) as unknown;
+  if (proto !== Object.prototype && proto !== null) return Infinity;
+  for (const k in x as Record<string, unknown>) {
+    n += 4 + 6 * k.length + jsonBytesAtMost((x as Record<string, unknown>)[k], budget - n, depth + 1);
+    if (n > budget) return Infinity;
+  }
+  return n;
+}
+
 /** Stores the JSON of a large value as a new object of the agent: `<agentId>/<key>/<uuid v7>`. */
 export function storeLargeValue(values: LargeValueStore, agentId: string, key: string, json: string): Promise<LargeValueRef> {
   return values.put(`${agentObjectPrefix(agentId)}${key}/${newId()}`, encoder.encode(json));
 }
 
-function storedIsSmall(stored: unknown, value: unknown): boolean {
-  if (stored === null || stored === undefined) return true;
-  const s = stored as { s?: unknown; value?: unknown };
-  return s.s === 'lww' && s.value === value;
-}
 
 /** Fetches and parses a referenced value: `{ value, stored }` (stored expanded). */
 export async function fetchLargeValue(values: LargeValueStore | undefined, ref: LargeValueRef, where: string): Promise<{ value: unknown; stored: unknown }> {

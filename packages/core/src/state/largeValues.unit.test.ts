@@ -5,7 +5,7 @@ import { InMemoryKvStore } from '../testing/InMemoryKvStore.js';
 import { InMemoryStateRepository } from '../testing/InMemoryStateRepository.js';
 import { createStateStore } from './createStateStore.js';
 import { decodeKvStateEntry } from './kvStateEntry.js';
-import { InMemoryLargeValues, largeValueLimits, oversizedJson } from './largeValues.js';
+import { InMemoryLargeValues, jsonBytesAtMost, largeValueLimits, oversizedJson } from './largeValues.js';
 
 function parts() {
   return {
@@ -39,6 +39,17 @@ describe('large values on in-memory parts', () => {
     try { oversizedJson(limits, 'a', 'k', text('t', 70_000), null); } catch (e) { err = e; }
     expect(MisterSmithError.is(err, 'PAYLOAD_TOO_LARGE')).toBe(true);
     expect((err as MisterSmithError).details).toMatchObject({ agentId: 'a', key: 'k', limit: 64 * 1024 });
+  });
+
+  it('decides small values by a bounded walk whose bound is never below the JSON bytes', () => {
+    const samples: unknown[] = ['', 'é\u0000"\\', '😀'.repeat(10), 0, -1.5e300, true, null, [], {}, [1, 'a', { b: [null, false] }],
+      { nested: { deeper: { list: Array.from({ length: 50 }, (_, i) => ({ i, s: `v${i}` })) } } }, { u: undefined, d: 1 }];
+    for (const x of samples) expect(jsonBytesAtMost(x, 1e9)).toBeGreaterThanOrEqual(Buffer.byteLength(JSON.stringify(x) ?? ''));
+    expect(jsonBytesAtMost('x'.repeat(1000), 1e9)).toBeLessThan(1e9);
+    expect(jsonBytesAtMost(Array.from({ length: 1000 }, () => 'abc'), 100)).toBe(Infinity);
+    // What it does not walk (toJSON, typed arrays) is left to JSON.stringify.
+    expect(jsonBytesAtMost(new Date(), 1e9)).toBe(Infinity);
+    expect(oversizedJson(limits, 'a', 'k', { at: new Date(0) }, null)).toBeUndefined();
   });
 
   it('writes lww and crdt values over the inline limit by reference; a fresh store reads them from KV, from the stream and from the repository', async () => {
