@@ -3,7 +3,7 @@ import { base64ToBytes, bytesToBase64 } from './base64.js';
 import { CrdtError } from './CrdtError.js';
 import { decodeDoc } from './docCodec.js';
 import { isPlainObject } from './jsonValue.js';
-import { changesSince, readableDoc, storeDoc, storedContains, storedHeads, writableDoc } from './liveDocs.js';
+import { changesSince, eventChain, readableDoc, setEventChain, storeDoc, storedContains, storedHeads, writableDoc } from './liveDocs.js';
 import type { CrdtStored } from './StoredValue.js';
 
 /**
@@ -40,15 +40,26 @@ export function isCrdtChanges(raw: unknown): raw is CrdtChanges {
  * const rebuilt = applyCrdtChanges(current, delta);  // what a reader holding `current` gets
  * ```
  */
-export function crdtChangesOf(next: CrdtStored, previous: CrdtStored | undefined): CrdtChanges {
+export function crdtChangesOf(next: CrdtStored, previous: CrdtStored | undefined, options: { readonly fullEvery?: number } = {}): CrdtChanges {
   const heads = sorted(storedHeads(next));
-  if (previous !== undefined && storedContains(next, previous)) {
+  const chain = previous === undefined ? 0 : eventChain(previous) + 1;
+  if (previous !== undefined && chain < (options.fullEvery ?? FULL_EVERY) && storedContains(next, previous)) {
     const since = sorted(storedHeads(previous));
     const bytes = changesSince(next, since) ?? Automerge.saveSince(readableDoc(next), [...since]);
+    setEventChain(next, chain);
     return Object.freeze({ s: 'crdt', changes: bytesToBase64(bytes), since, heads });
   }
+  setEventChain(next, 0);
   return Object.freeze({ s: 'crdt', changes: next.doc, since: Object.freeze([]), heads });
 }
+
+/**
+ * How many versions in a row {@link crdtChangesOf} carries as changes before it carries the whole
+ * document again (counted by this process from the last whole document it made or applied; a
+ * document loaded from bytes counts from 0). A reader that lacks the start of a key's history (a
+ * rebuild after old events were evicted and pruned) finds the document again at the next whole one.
+ */
+export const FULL_EVERY = 64;
 
 /**
  * The value an event's {@link CrdtChanges} make from `previous` (the reader's version of the key
@@ -64,7 +75,9 @@ export function applyCrdtChanges(previous: CrdtStored | undefined, delta: CrdtCh
   if (delta.since.length === 0) {
     const doc = decodeDoc(bytes);
     expectHeads(doc, delta);
-    return storeDoc(doc, undefined, false);
+    const whole = storeDoc(doc, undefined, false);
+    setEventChain(whole, 0);
+    return whole;
   }
   if (previous === undefined || !sameHeads(storedHeads(previous), delta.since)) {
     throw new CrdtError('MISSING_CHANGES', 'The changes were made from a version the reader does not hold', {
@@ -80,7 +93,9 @@ export function applyCrdtChanges(previous: CrdtStored | undefined, delta: CrdtCh
     throw new CrdtError('CORRUPT_ENTRY', 'Bytes are not valid Automerge changes', { cause });
   }
   expectHeads(doc, delta);
-  return storeDoc(doc, previous, taken.writable, bytes);
+  const next = storeDoc(doc, previous, taken.writable, bytes);
+  setEventChain(next, eventChain(previous) + 1);
+  return next;
 }
 
 function expectHeads(doc: Automerge.Doc<unknown>, delta: CrdtChanges): void {

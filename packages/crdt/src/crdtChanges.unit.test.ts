@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { applyWrite } from './applyWrite.js';
 import { automerge } from './automergeStrategy.js';
 import { base64ToBytes, bytesToBase64 } from './base64.js';
-import { applyCrdtChanges, crdtChangesOf, crdtStoredAt } from './crdtChanges.js';
+import { applyCrdtChanges, crdtChangesOf, crdtStoredAt, FULL_EVERY } from './crdtChanges.js';
 import { forgetLoadedDocs } from './liveDocs.js';
 import { HybridLogicalClock } from './HybridLogicalClock.js';
 import type { CrdtStored } from './StoredValue.js';
@@ -58,5 +58,22 @@ describe('crdt changes in events', () => {
     const branch = write(v2, 'b', 'b');
     expect([...notes.read(notes.merge(v3, branch)).items].sort()).toEqual(['1', '2', '3', 'b']);
     expect(notes.read(crdtStoredAt(v3, crdtChangesOf(v2, v1).heads)!)).toEqual({ items: ['1', '2'] });
+  });
+
+  it('carries the whole document again every FULL_EVERY versions, so a reader without the start of the history finds it', () => {
+    let cur = write(undefined, 'first');
+    const events = [crdtChangesOf(cur, undefined)];
+    for (let i = 0; i < 2 * FULL_EVERY + 5; i++) {
+      const next = write(cur, `${i}`);
+      events.push(crdtChangesOf(next, cur));
+      cur = next;
+    }
+    const whole = events.flatMap((e, i) => (e.since.length === 0 ? [i] : []));
+    expect(whole).toEqual([0, FULL_EVERY, 2 * FULL_EVERY]);
+    // A reader that starts at the second whole document (the earlier events are gone) rebuilds the rest.
+    forgetLoadedDocs();
+    let held: CrdtStored | undefined;
+    for (const e of events.slice(FULL_EVERY)) held = applyCrdtChanges(held, JSON.parse(JSON.stringify(e)));
+    expect(notes.read(held!)).toEqual(notes.read(cur));
   });
 });

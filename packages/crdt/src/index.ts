@@ -43,7 +43,7 @@ export { changeDoc, createDoc, docHeads, readDoc } from './automergeDoc.js';
 export { decodeDoc, decodeDocBase64, encodeDoc, encodeDocBase64 } from './docCodec.js';
 export { docContains, mergeDocs, mergeEncodedDocs } from './mergeDocs.js';
 export { applyDocChanges, encodeDocChanges } from './docChanges.js';
-export { applyCrdtChanges, crdtChangesOf, crdtStoredAt, isCrdtChanges } from './crdtChanges.js';
+export { applyCrdtChanges, crdtChangesOf, crdtStoredAt, FULL_EVERY, isCrdtChanges } from './crdtChanges.js';
 export { forgetLoadedDocs } from './liveDocs.js';
 export { actorIdFor } from './actorIdFor.js';
 export { base64ToBytes, bytesToBase64 } from './base64.js';

@@ -27,6 +27,8 @@ interface Live {
   readonly compacted: number;
   /** The changes since the version this one was made from, when it was made here. */
   readonly since?: { readonly heads: readonly string[]; readonly changes: Uint8Array };
+  /** Versions since the last one whose event carried the whole document, as far as this process knows. */
+  chain?: number;
 }
 
 const byStored = new WeakMap<CrdtStored, Live>();
@@ -178,6 +180,17 @@ export function writableDoc<T>(stored: CrdtStored, actor: string | undefined): {
   }
   if (doc !== undefined) return { doc: Automerge.clone(doc as CrdtDoc<T>, { actor: actor as Automerge.ActorId }), writable: true };
   return { doc: decodeDoc<T>(live.bytes, actor), writable: actor !== undefined };
+}
+
+/** Versions of `stored`'s line since an event carried the whole document (0 when unknown). */
+export function eventChain(stored: CrdtStored): number {
+  return byStored.get(stored)?.chain ?? 0;
+}
+
+/** Records {@link eventChain} for `stored`. */
+export function setEventChain(stored: CrdtStored, chain: number): void {
+  const live = byStored.get(stored);
+  if (live !== undefined) live.chain = chain;
 }
 
 /** Whether `a` contains every change of `b`. */
