@@ -1,3 +1,4 @@
+import { compareLww, type LwwRegister } from '@mister-smith/crdt';
 import { describe, expect, it } from 'vitest';
 import { agentKvKey } from '../config/identifiers.js';
 import { MisterSmithError } from '../errors/MisterSmithError.js';
@@ -66,9 +67,11 @@ describe('state store: large values', () => {
   it('a 5 MB value: written, read, and hydrated after a restart (fresh store, L1 off) from KV, from PostgreSQL and from the stream', async () => {
     await using env = await startTestEnv();
     const big = bigValue('five', 5 * 1000 * 1000);
+    let written: string;
     const store = await createStateStore(env, { writerId: 'w1' });
     try {
-      await store.write('big5', 'doc', big);
+      const w = await store.write('big5', 'doc', big);
+      written = ((await rawEvent(env, w.version.seq)).event.data as { ref: { object: string } }).ref.object;
       await store.write('big5', 'note', 'small');
       expect(await store.read('big5', 'doc')).toEqual(big);
       await store.flushAgent('big5');
@@ -99,6 +102,9 @@ describe('state store: large values', () => {
     await env.pg.db.deleteFrom('agents.state').where('agent_id', '=', 'big5').execute();
     await kv.delete(agentKvKey('big5', 'doc'));
     expect(await hydrate()).toEqual({ values: { doc: big, note: 'small' }, read: big });
+    // KV gets the event's reference back: no new object for a value the stream refers to.
+    expect(decodeKvStateEntry('k', (await kv.get(agentKvKey('big5', 'doc')))!.value).ref?.object).toBe(written);
+    expect((await objectsOf(env)).length).toBe(2);
   });
 
   it('refuses a value over the hard cap with PAYLOAD_TOO_LARGE (size and cap) before anything is appended or stored', async () => {
@@ -132,9 +138,19 @@ describe('state store: large values', () => {
         writes.push(b.write('race', 'doc', bigValue(`b${i}`, 400 * 1024)));
       }
       const results = await Promise.all(writes);
-      // The last event of the key holds the winner; both stores and a fresh reader agree on it.
+      // The winner is the write with the greatest HLC stamp of all the events (read back with their
+      // values and stamps through the Object Store); both stores and a fresh reader agree on it.
+      const stamped: { tag: string; stored: LwwRegister }[] = [];
+      for await (const item of env.logs.agentState.read({ filter: 'agents.state.race' })) {
+        if (item.kind !== 'event' || item.record.event.type !== 'StateChanged') continue;
+        const d = item.record.event.data as { value: { tag: string }; stored: LwwRegister; ref?: unknown };
+        expect(d.ref).toBeDefined();
+        stamped.push({ tag: d.value.tag, stored: d.stored });
+      }
+      expect(stamped.length).toBeGreaterThanOrEqual(8);
+      const winner = stamped.reduce((m, x) => (compareLww(x.stored, m.stored) > 0 ? x : m));
       const last = results.reduce((m, r) => (r.version.seq > m.version.seq ? r : m));
-      const winner = last.value as { tag: string };
+      expect((last.value as { tag: string }).tag).toBe(winner.tag);
       const fresh = await createStateStore(env, { cache: { maxEntries: 0 } });
       try {
         for (const s of [a, b, fresh]) expect(((await s.read('race', 'doc')) as { tag: string }).tag).toBe(winner.tag);

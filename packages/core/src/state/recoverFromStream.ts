@@ -47,7 +47,7 @@ export async function recoverFromStream(log: EventLog, agentId: string, afterSeq
         // Automerge changes apply to the key's version before the event: an earlier event of this
         // read, else what the caller knows (PostgreSQL rows, its view).
         const stored = e.data.op === 'delete' ? e.data.stored : storedFromEvent(latest.get(e.data.key) ?? known?.get(e.data.key), e.data.stored);
-        latest.set(e.data.key, { epoch, seq, strategy: e.data.strategy, value: e.data.value, stored, writer: e.data.writer, eventId: e.id, ...(e.data.op === 'delete' ? { tombstone: true } : {}) });
+        latest.set(e.data.key, { epoch, seq, strategy: e.data.strategy, value: e.data.value, stored, writer: e.data.writer, eventId: e.id, ...(e.data.op === 'delete' ? { tombstone: true } : {}), ...(e.data.ref && e.data.op !== 'delete' ? { ref: e.data.ref } : {}) });
         if (stored === null && isCrdtChanges(e.data.stored)) unresolved.add(e.data.key); else unresolved.delete(e.data.key);
       } else if (event.type === 'StateEditedInSql') {
         const e = asStateEditedInSql(event);
