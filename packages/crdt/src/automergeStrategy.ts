@@ -30,8 +30,10 @@ export interface AutomergeOptions<T extends Record<string, unknown>> {
  *
  * Input to `prepare`: a recipe editing an Automerge draft (`(d) => { d.items.push(x) }`), a
  * plain object the document becomes (applied as a minimal edit), an Automerge document, or its
- * saved bytes (both merged in). Every write uses its own actor id ({@link actorIdFor}) and the
- * HLC wall time as change time, so prepared documents are deterministic under an injected clock.
+ * saved bytes (both merged in). A write that loads the document uses its own actor id
+ * ({@link actorIdFor}); later writes made from its result change the same loaded document under
+ * that actor (only this line of versions uses it). The change time is the HLC wall time, so
+ * prepared documents are deterministic under an injected clock.
  *
  * @example
  * ```ts
