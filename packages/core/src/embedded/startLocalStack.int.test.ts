@@ -143,7 +143,7 @@ describe('embedded servers', () => {
       expect(alive(natsPid) && alive(pgPid)).toBe(true);
       expect(stack.config.nats.servers).toEqual([nats.url]);
       expect(stack.config.databaseUrl).toBe(postgres.url);
-      expect(stack.provisioned.created).toHaveLength(3 + 5 + 4); // streams, buckets, durable consumers (task-processor, batch, task-projection, task-dispatcher)
+      expect(stack.provisioned.created).toHaveLength(3 + 5 + 1 + 4); // streams, KV buckets, the LARGE_VALUES object store, durable consumers (task-processor, batch, task-projection, task-dispatcher)
       expect(stack.migrated.applied).toEqual(Object.keys(migrations));
       expect(progress.some((m) => /nats-server ready/.test(m)) && progress.some((m) => /PostgreSQL migrated/.test(m))).toBe(true);
 
