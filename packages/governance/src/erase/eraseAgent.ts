@@ -72,7 +72,8 @@ export async function eraseAgent(deps: EraseDeps, agentId: string, options: Eras
   add(natsCounts, await purgeAgentMessages(nats, topology, agentId, taskIds));
   // Its large values (objects `<agentId>/...`, chunks and metadata), once no event or KV entry refers to them.
   const objects = topology.objects.largeValues;
-  natsCounts[`OBJ_${objects.bucket}`] = await JetStreamLargeValues.of(nats, objects).deleteAgent(agentId);
+  const deletedObjects = await JetStreamLargeValues.of(nats, objects).deleteAgent(agentId);
+  if (deletedObjects > 0) natsCounts[`OBJ_${objects.bucket}`] = deletedObjects;
 
   const report: ErasureReport = { agentId, stopped, nats: natsCounts, postgres: rowCounts, tasks: taskIds.length, drained };
   await pg.db.updateTable('mister_smith.erased_agents').set({ removed: JSON.stringify(report) }).where('agent_id', '=', agentId).execute();
