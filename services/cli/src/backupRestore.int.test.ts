@@ -51,7 +51,7 @@ describe('mister-smith backup and restore (built CLI, real servers)', () => {
     expect(summary.rows['agents.state']).toBe(3);
     // The whole stream as of the cut: what was there before, and heartbeats the running fleet added since.
     expect(summary.messages.agentState).toBeGreaterThanOrEqual(headA);
-    const cutA = summary.messages.agentState;
+    const cutA = summary.messages.agentState!;
     const before = await Promise.all(FLEET.map(async (id) => (await runCli(['agents', 'get', id, '--json'], ea)).json<AgentStateView>()));
     const modelsA = await readModels(a);
     upA.kill('SIGINT');
