@@ -55,7 +55,7 @@ export async function restoreNamespace(deps: RestoreDeps, input: Readable, optio
   let pending: { t: string; v: Record<string, unknown>[]; bytes: number } | undefined;
   let tablesKnown = new Set<string>();
   const totalRows = { n: 0, done: 0 };
-  const streamState = new Map<string, { name: string; prefix: string; next: number }>();
+  const streamState = new Map<string, { name: string; prefix: string; next: number; afterPurge: boolean }>();
   const inflight: Promise<void>[] = [];
   let publishFailure: Error | undefined;
 
@@ -113,10 +113,13 @@ export async function restoreNamespace(deps: RestoreDeps, input: Readable, optio
     if (!st) {
       const target = streamOfKey(topology, m.s);
       if (!target) throw msError('INVALID_ARGUMENT', `the backup has messages of an unknown stream ${m.s}`);
-      st = { name: target.name, prefix: target.subjectPrefix, next: 1 };
+      st = { name: target.name, prefix: target.subjectPrefix, next: 1, afterPurge: false };
       streamState.set(m.s, st);
       // The stream was empty: start its sequence where the source's started.
-      if (m.seq > 1) await nats.jsm.streams.purge(st.name, { seq: m.seq });
+      if (m.seq > 1) {
+        await nats.jsm.streams.purge(st.name, { seq: m.seq });
+        st.afterPurge = true;
+      }
       st.next = m.seq;
     }
     const subject = `${st.prefix}${m.subj}`;
@@ -131,10 +134,16 @@ export async function restoreNamespace(deps: RestoreDeps, input: Readable, optio
     }
     const h = natsHeaders();
     for (const [k, vs] of Object.entries(m.h ?? {})) for (const v of vs) h.append(k, v);
-    // Pipelined: one connection keeps the order, and each publish expects its exact sequence.
     const what = `restoring ${m.s}#${m.seq}`;
-    inflight.push(nats.js.publish(subject, Buffer.from(m.d, 'base64'), { headers: h, expect: { lastSequence: m.seq - 1 } })
-      .then(() => undefined, (e: unknown) => { publishFailure ??= classifyNatsError(e, what); }));
+    // Pipelined: one connection keeps the order; each acknowledgement must carry the source's sequence.
+    // Each publish also expects the sequence before it, except on a stream emptied by a purge up to
+    // a sequence: there nats-server 2.9 checks the expectation against a count from 0, not last_seq.
+    const seq = m.seq;
+    const stream = st.name;
+    inflight.push(nats.js.publish(subject, Buffer.from(m.d, 'base64'), { headers: h, ...(st.afterPurge ? {} : { expect: { lastSequence: seq - 1 } }) })
+      .then((ack) => {
+        if (ack.seq !== seq) publishFailure ??= msError('SEQUENCE_CONFLICT', `${what}: the stream stored it at sequence ${ack.seq}; is something else publishing into the target namespace?`, { details: { stream, expected: seq, got: ack.seq } });
+      }, (e: unknown) => { publishFailure ??= classifyNatsError(e, what); }));
     st.next = m.seq + 1;
     messages[m.s] = (messages[m.s] ?? 0) + 1;
     if (inflight.length >= PUBLISH_WINDOW) await drainPublishes();
