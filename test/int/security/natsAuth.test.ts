@@ -86,7 +86,7 @@ describe('NATS with authentication and subject permissions', () => {
     dir = await mkdtemp(join(tmpdir(), 'ms-nats-auth-'));
     const q = (s: string) => JSON.stringify(s);
     const config = [
-      // startLocalNats passes `-js -sd <dataDir>`: a store_dir here too is refused as a duplicate.
+      // No store_dir: startLocalNats then stores in its dataDir (inside `dir`, removed afterwards).
       'jetstream { max_memory_store: 64MB, max_file_store: 1GB }',
       'accounts {',
       '  APP {',

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { msError } from '../errors/MisterSmithError.js';
 import { freePort } from './freePort.js';
@@ -38,9 +38,11 @@ export async function startLocalNats(options: LocalNatsOptions): Promise<LocalNa
   const port = options.port ?? (await freePort());
   const dataDir = options.dataDir;
   await mkdir(dataDir, { recursive: true });
-  // A config file may set jetstream { store_dir } itself; nats-server refuses it given twice.
-  const hasConfig = (options.args ?? []).some((a) => a === '-c' || a === '--config');
-  const args = ['-js', '-a', '127.0.0.1', '-p', String(port), ...(hasConfig ? [] : ['-sd', dataDir]), ...(options.args ?? [])];
+  // A config file may set jetstream { store_dir } itself, and nats-server refuses it given twice;
+  // one that does not would otherwise store under the shared /tmp/jetstream, where every run's
+  // streams pile up and their reservations outgrow max_file_store.
+  const configSetsStoreDir = await configStoreDirSet(options.args ?? []);
+  const args = ['-js', '-a', '127.0.0.1', '-p', String(port), ...(configSetsStoreDir ? [] : ['-sd', dataDir]), ...(options.args ?? [])];
   // Its own process group: a Ctrl-C in the terminal reaches only our process, which stops the
   // server after its own shutdown (which still needs NATS). An exit hook covers a crash of ours.
   const child = spawn(options.binary ?? 'nats-server', args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
@@ -64,6 +66,17 @@ export async function startLocalNats(options: LocalNatsOptions): Promise<LocalNa
   child.stderr?.removeAllListeners('data');
   child.stderr?.resume();
   return handle(child, port, dataDir, options.ephemeral ?? false);
+}
+
+/** Whether a `-c`/`--config` file among `args` sets its own JetStream `store_dir`. */
+async function configStoreDirSet(args: readonly string[]): Promise<boolean> {
+  const i = args.findIndex((a) => a === '-c' || a === '--config');
+  const file = i >= 0 ? args[i + 1] : undefined;
+  if (file === undefined) return false;
+  const text = await readFile(file, 'utf8').catch((e: unknown) => {
+    throw msError('INVALID_CONFIG', `cannot read the nats-server config file ${file}: ${(e as Error).message}`, { cause: e });
+  });
+  return /\b(store_dir|storedir)\s*[:=\s]/.test(text.replace(/(#|\/\/).*$/gm, ''));
 }
 
 function handle(child: ChildProcess, port: number, dataDir: string, ephemeral: boolean): LocalNats {

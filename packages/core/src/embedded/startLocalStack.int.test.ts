@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
@@ -86,6 +86,28 @@ describe('embedded servers', () => {
       await h.close();
     } finally {
       await second.stop();
+    }
+  });
+
+  it('startLocalNats with a config file stores in its data folder, not the shared /tmp/jetstream, unless the file says where', async () => {
+    await using dir = await tempDir();
+    const own = join(dir.path, 'own-store');
+    const cases = [
+      { conf: 'jetstream { max_file_store: 1GB }\n', storedIn: join(dir.path, 'nats-a', 'jetstream') },
+      { conf: `jetstream { store_dir: ${JSON.stringify(own)} }\n`, storedIn: join(own, 'jetstream') },
+    ];
+    for (const [i, c] of cases.entries()) {
+      const confFile = join(dir.path, `server-${i}.conf`);
+      await writeFile(confFile, c.conf);
+      const server = await startLocalNats({ dataDir: join(dir.path, i === 0 ? 'nats-a' : 'nats-b'), args: ['-c', confFile] });
+      try {
+        const h = await connectNats({ servers: [server.url] });
+        await h.jsm.streams.add({ name: `STORED${i}`, subjects: [`stored${i}.>`] });
+        await h.close();
+      } finally {
+        await server.stop();
+      }
+      expect(existsSync(join(c.storedIn, '$G', 'streams', `STORED${i}`))).toBe(true);
     }
   });
 
