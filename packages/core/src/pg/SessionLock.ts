@@ -113,7 +113,7 @@ export class SessionLock implements AsyncDisposable {
       this.#pid = pid.rows[0]?.pid;
       for (const channel of this.#options.listen ?? []) await c.query(`LISTEN ${quoteIdent(channel)}`);
     } catch (e) {
-      this.#drop(e, false);
+      this.#drop(c, e, false);
       throw pgFailure(e, `taking the session lock ${String(this.key)}`);
     }
     this.#held = true;
@@ -132,7 +132,7 @@ export class SessionLock implements AsyncDisposable {
       await Promise.race([c.query('SELECT 1'), timeout]);
       return this.#held;
     } catch (e) {
-      this.#drop(e, true);
+      this.#drop(c, e, true);
       return false;
     } finally {
       clearTimeout(timer);
@@ -178,8 +178,10 @@ export class SessionLock implements AsyncDisposable {
     } catch (e) {
       throw pgFailure(e, `opening the session of lock ${String(this.key)}`);
     }
-    c.on('error', (e: Error) => this.#drop(e, true));
-    c.on('end', () => this.#drop(msError('POSTGRES_UNAVAILABLE', `the session of lock ${String(this.key)} ended`), true));
+    // These fire late too: a dropped session's 'end' may come after the next try opened a new one,
+    // so each drops only its own client, never the one that replaced it.
+    c.on('error', (e: Error) => this.#drop(c, e, true));
+    c.on('end', () => this.#drop(c, msError('POSTGRES_UNAVAILABLE', `the session of lock ${String(this.key)} ended`), true));
     c.on('notification', (n: pg.Notification) => this.#options.onNotify?.(n));
     this.#client = c;
     // One connection behind a kysely handle: the pool hands out this client, and never closes it.
@@ -198,9 +200,8 @@ export class SessionLock implements AsyncDisposable {
     return c;
   }
 
-  #drop(e: unknown, notify: boolean): void {
-    const c = this.#client;
-    if (!c) return;
+  #drop(c: pg.PoolClient, e: unknown, notify: boolean): void {
+    if (this.#client !== c) return;
     this.#client = undefined;
     this.#db = undefined;
     const wasHeld = this.#held;
