@@ -88,7 +88,6 @@ export type { ConflictNotice, Durability, FlushReport, HydrateReport, SharedStat
 export { openSharedBucket } from './state/openSharedBucket.js';
 export { recoverFromStream } from './state/recoverFromStream.js';
 export type { RecoveredEntry } from './state/recoverFromStream.js';
-export { LruCache } from './state/LruCache.js';
 export { createLogger, silentLogger } from './observability/createLogger.js';
 export type { Logger } from './observability/createLogger.js';
 export { createRegistry, stateMetrics } from './observability/coreMetrics.js';

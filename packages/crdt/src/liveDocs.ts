@@ -1,4 +1,5 @@
 import * as Automerge from '@automerge/automerge';
+import { LRUCache } from 'lru-cache';
 import type { CrdtDoc } from './automergeDoc.js';
 import { base64ToBytes, bytesToBase64 } from './base64.js';
 import { decodeDoc } from './docCodec.js';
@@ -36,38 +37,10 @@ const byStored = new WeakMap<CrdtStored, Live>();
 /**
  * Stored values by their `doc` text, so a value read back from KV or PostgreSQL that this
  * process wrote or loaded before finds its loaded document. Bounded by the total length of the
- * texts (LRU, Map insertion order is recency).
+ * texts (LRU): 64 MiB of base64 text, about 48 MiB of saved documents plus their loaded forms;
+ * a longer text is not kept.
  */
-class TextLru {
-  readonly #map = new Map<string, CrdtStored>();
-  #chars = 0;
-  constructor(readonly maxChars: number) {}
-  get(text: string): CrdtStored | undefined {
-    const v = this.#map.get(text);
-    if (v === undefined) return undefined;
-    this.#map.delete(text);
-    this.#map.set(text, v);
-    return v;
-  }
-  set(text: string, stored: CrdtStored): void {
-    if (text.length > this.maxChars) return;
-    if (this.#map.delete(text)) this.#chars -= text.length;
-    this.#map.set(text, stored);
-    this.#chars += text.length;
-    for (const k of this.#map.keys()) {
-      if (this.#chars <= this.maxChars) break;
-      this.#map.delete(k);
-      this.#chars -= k.length;
-    }
-  }
-  clear(): void {
-    this.#map.clear();
-    this.#chars = 0;
-  }
-}
-
-/** 64 MiB of base64 text: about 48 MiB of saved documents, plus their loaded forms. */
-const byText = new TextLru(64 * 1024 * 1024);
+const byText = new LRUCache<string, CrdtStored>({ maxSize: 64 * 1024 * 1024, sizeCalculation: (_stored, text) => Math.max(1, text.length) });
 
 function register(stored: CrdtStored, live: Live): CrdtStored {
   byStored.set(stored, live);

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { VersionedValue } from './VersionedValue.js';
 
 /**
@@ -13,27 +14,8 @@ export interface AgentView {
 }
 
 /** A size-bounded LRU of agent views; an evicted view is rebuilt (PostgreSQL + stream) on next use. */
-export class AgentViews {
-  readonly #views = new Map<string, AgentView>();
-  readonly #max: number;
-
+export class AgentViews extends LRUCache<string, AgentView> {
   constructor(maxAgents: number) {
-    this.#max = Math.max(1, maxAgents);
-  }
-
-  get(agentId: string): AgentView | undefined {
-    const v = this.#views.get(agentId);
-    if (v) { this.#views.delete(agentId); this.#views.set(agentId, v); }
-    return v;
-  }
-
-  set(agentId: string, view: AgentView): void {
-    this.#views.delete(agentId);
-    this.#views.set(agentId, view);
-    while (this.#views.size > this.#max) this.#views.delete(this.#views.keys().next().value as string);
-  }
-
-  delete(agentId: string): void {
-    this.#views.delete(agentId);
+    super({ max: Math.max(1, maxAgents) });
   }
 }

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import { compareVersions } from '../events/EventEnvelope.js';
 import type { KvStore, KvWatch } from '../kv/KvStore.js';
@@ -5,7 +6,6 @@ import type { StateMetrics } from '../observability/coreMetrics.js';
 import { backoffMs } from '../util/backoffMs.js';
 import { sleep } from '../util/sleep.js';
 import { decodeKvStateEntry } from './kvStateEntry.js';
-import { LruCache } from './LruCache.js';
 import type { StateEntry } from './StateStore.js';
 import type { StateRepository } from './StateRepository.js';
 import type { VersionedValue } from './VersionedValue.js';
@@ -19,7 +19,9 @@ export interface CachedValue extends VersionedValue {
 
 /** Options of {@link ReadThroughCache}. */
 export interface ReadThroughCacheOptions extends LargeValueParts {
+  /** Values L1 holds (LRU); 0 turns L1 off. */
   readonly maxEntries: number;
+  /** How long an L1 entry is served, ms (a positive integer). */
   readonly ttlMs: number;
   /** Watch KV to move cached entries forward (default true; off when the cache is off). */
   readonly watch: boolean;
@@ -41,7 +43,8 @@ export class ReadThroughCache {
   readonly #kv: KvStore;
   readonly #repository: StateRepository;
   readonly #opts: ReadThroughCacheOptions;
-  readonly #l1: LruCache<CachedValue>;
+  /** Absent when `maxEntries` is 0. */
+  readonly #l1: LRUCache<string, CachedValue> | undefined;
   #watch: KvWatch | undefined;
   #watchLoop: Promise<void> | undefined;
   #closed = false;
@@ -60,14 +63,14 @@ export class ReadThroughCache {
     this.#kv = kv;
     this.#repository = repository;
     this.#opts = options;
-    this.#l1 = new LruCache<CachedValue>(options.maxEntries, options.ttlMs);
+    this.#l1 = options.maxEntries > 0 ? new LRUCache<string, CachedValue>({ max: options.maxEntries, ttl: options.ttlMs }) : undefined;
     this.#readsFrom = { memory: options.metrics.reads.labels('memory'), kv: options.metrics.reads.labels('kv'), postgres: options.metrics.reads.labels('postgres') };
   }
 
   /** Opens the cache (and its KV watch). */
   static async open(kv: KvStore, repository: StateRepository, options: ReadThroughCacheOptions): Promise<ReadThroughCache> {
     const cache = new ReadThroughCache(kv, repository, options);
-    if (options.watch && options.maxEntries > 0) await cache.#startWatch();
+    if (options.watch && cache.#l1) await cache.#startWatch();
     return cache;
   }
 
@@ -86,7 +89,7 @@ export class ReadThroughCache {
     this.#watch = watch;
     this.#generation++;
     this.#caching = true;
-    const l1 = this.#l1;
+    const l1 = this.#l1!;
     const loop = (async () => {
       // L1 invalidation: every KV change moves the cached entry forward (or drops it).
       for await (const e of watch) {
@@ -96,7 +99,7 @@ export class ReadThroughCache {
           this.#ownWrites.delete(e.key);
           if (sameBytes(own, e.value)) continue;
         }
-        const cached = l1.peek(e.key);
+        const cached = l1.peek(e.key, { allowStale: true });
         if (!cached) continue;
         if (e.operation !== 'PUT') { l1.delete(e.key); continue; }
         try {
@@ -118,7 +121,7 @@ export class ReadThroughCache {
    */
   async #watchEnded(error: unknown): Promise<void> {
     this.#caching = false;
-    this.#l1.clear();
+    this.#l1?.clear();
     if (this.#closed) return;
     this.#opts.logger.warn({ err: error }, 'KV watch ended; L1 cache bypassed until the watch is restarted');
     const [first, ceiling] = this.#opts.watchRestartMs ?? [100, 5000];
@@ -143,11 +146,11 @@ export class ReadThroughCache {
   async get(agentId: string, key: string): Promise<CachedValue | undefined> {
     // The hot path of every read: no second validation, no await without a pending write, one object per read.
     const kvKey = `${agentId}.${key}`;
-    const useL1 = this.#caching && this.#opts.maxEntries > 0;
-    const cached = useL1 ? this.#l1.get(kvKey) : undefined;
+    const l1 = this.#caching ? this.#l1 : undefined;
+    const cached = l1?.get(kvKey);
     if (cached) { this.#readsFrom.memory.inc(); return { ...cached, source: 'memory' }; }
     const generation = this.#generation;
-    const fill = (value: CachedValue) => { if (useL1 && this.#caching && generation === this.#generation) this.#l1.set(kvKey, value); };
+    const fill = (value: CachedValue) => { if (l1 && this.#caching && generation === this.#generation) l1.set(kvKey, value); };
     const pending = this.#opts.pendingWrite(kvKey);
     if (pending) await pending;
     const item = await this.#kv.get(kvKey);
@@ -178,12 +181,12 @@ export class ReadThroughCache {
 
   /** Caches a value this process just wrote. */
   remember(kvKey: string, value: VersionedValue): void {
-    if (this.#caching) this.#l1.set(kvKey, { ...value, source: 'memory' });
+    if (this.#caching) this.#l1?.set(kvKey, { ...value, source: 'memory' });
   }
 
   /** Drops a cached value (it changed elsewhere). */
   forget(kvKey: string): void {
-    this.#l1.delete(kvKey);
+    this.#l1?.delete(kvKey);
   }
 
   /** Stops the watch. */

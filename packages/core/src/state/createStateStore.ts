@@ -40,6 +40,7 @@ export type { StateStoreDeps } from './openStateStoreParts.js';
  * await store.close();
  */
 export async function createStateStore(deps: StateStoreDeps | StateStoreParts, options: StateStoreOptions = {}): Promise<StateStore & { onFlush(l: (r: FlushReport) => void): () => void }> {
+  const cacheOptions = validCacheOptions(options.cache);
   const parts = 'repository' in deps ? deps : await openStateStoreParts(deps);
   const { kv, repository, values } = parts;
   const limits = largeValueLimits(options.largeValues);
@@ -52,7 +53,7 @@ export async function createStateStore(deps: StateStoreDeps | StateStoreParts, o
   const clock = new HybridLogicalClock(writerId);
   await log.epoch();
   const locks = new KeyedMutex();
-  const views = new AgentViews(options.cache?.maxAgents ?? 10_000);
+  const views = new AgentViews(cacheOptions.maxAgents);
   const conflictListeners = new Set<(n: ConflictNotice) => void>();
   const flushThreshold = options.flushThreshold ?? 50;
   const flushIntervalMs = options.flushIntervalMs ?? 1000;
@@ -65,9 +66,8 @@ export async function createStateStore(deps: StateStoreDeps | StateStoreParts, o
     flush: metrics.hydrationPhase.labels('flush'), kv: metrics.hydrationPhase.labels('kv'),
   };
   const observe = (phase: HydrationPhase, seconds: number) => phaseTimers[phase].observe(seconds);
-  const maxEntries = options.cache?.maxEntries ?? 10_000;
   const cache = await ReadThroughCache.open(kv, repository, {
-    maxEntries, ttlMs: options.cache?.ttlMs ?? 30_000, watch: options.watch !== false, logger, metrics, pendingWrite: (k) => kvWriter.pending(k), values, limits,
+    maxEntries: cacheOptions.maxEntries, ttlMs: cacheOptions.ttlMs, watch: options.watch !== false, logger, metrics, pendingWrite: (k) => kvWriter.pending(k), values, limits,
   });
   let closed = false;
 
@@ -173,4 +173,14 @@ export async function createStateStore(deps: StateStoreDeps | StateStoreParts, o
     [Symbol.asyncDispose]: () => store.close(),
   };
   return store;
+}
+
+/** The cache options with their defaults; INVALID_CONFIG for a count that is not a whole number >= 0 or a TTL < 1 ms. */
+function validCacheOptions(cache: StateStoreOptions['cache']): { maxEntries: number; ttlMs: number; maxAgents: number } {
+  const checked = { maxEntries: cache?.maxEntries ?? 10_000, ttlMs: cache?.ttlMs ?? 30_000, maxAgents: cache?.maxAgents ?? 10_000 };
+  for (const [name, v] of Object.entries(checked)) {
+    const least = name === 'ttlMs' ? 1 : 0;
+    if (!Number.isSafeInteger(v) || v < least) throw msError('INVALID_CONFIG', `cache.${name} must be an integer >= ${least}, got ${String(v)}`);
+  }
+  return checked;
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { MisterSmithError } from '../errors/MisterSmithError.js';
 import { InMemoryEventLog } from '../testing/InMemoryEventLog.js';
 import { InMemoryKvStore } from '../testing/InMemoryKvStore.js';
 import { InMemoryStateRepository } from '../testing/InMemoryStateRepository.js';
@@ -53,5 +54,26 @@ describe('createStateStore on injected in-memory parts', () => {
     for (let i = 0; i < 16; i++) expect((await p.repository.get(`g${i}`, 'k'))?.value).toBe(i);
     expect(p.repository.upserts).toBeLessThan(16); // grouped into shared transactions
     await store.close();
+  });
+
+  it('keeps at most cache.maxEntries values in memory (least recently used out) and serves each for cache.ttlMs', async () => {
+    const p = parts();
+    const store = await createStateStore(p, { writerId: 'w', cache: { maxEntries: 2, ttlMs: 200 }, flushIntervalMs: 60_000 });
+    for (const k of ['a', 'b', 'c']) await store.write('lru', k, k);
+    // 'a' was pushed out by 'c'; 'b' and 'c' are still in memory.
+    expect((await store.readEntry('lru', 'a'))?.source).toBe('kv');
+    expect((await store.readEntry('lru', 'c'))?.source).toBe('memory');
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await store.readEntry('lru', 'c'))?.source).toBe('kv');
+    expect((await store.readEntry('lru', 'c'))?.value).toBe('c');
+    await store.close();
+  });
+
+  it('refuses cache options that are not whole numbers in range with INVALID_CONFIG, before opening anything', async () => {
+    for (const cache of [{ maxEntries: -1 }, { maxEntries: 1.5 }, { ttlMs: 0 }, { ttlMs: Number.NaN }, { maxAgents: -3 }]) {
+      const err = await createStateStore(parts(), { cache }).then(() => undefined, (e: unknown) => e);
+      expect(MisterSmithError.is(err, 'INVALID_CONFIG')).toBe(true);
+      expect((err as Error).message).toMatch(/^cache\.\w+ must be an integer >= [01], got /);
+    }
   });
 });

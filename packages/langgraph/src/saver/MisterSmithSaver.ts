@@ -4,9 +4,10 @@ import {
   type ChannelVersions, type Checkpoint, type CheckpointListOptions, type CheckpointMetadata, type CheckpointTuple, type PendingWrite, type SerializerProtocol,
 } from '@langchain/langgraph-checkpoint';
 import {
-  JetStreamEventLog, JetStreamKvStore, LruCache, MisterSmithError, createEvent,
+  JetStreamEventLog, JetStreamKvStore, MisterSmithError, createEvent,
   type DatabaseHandle, type Durability, type KvStore, type NatsHandle,
 } from '@mister-smith/core';
+import { LRUCache } from 'lru-cache';
 import { LangGraphError } from '../errors/LangGraphError.js';
 import { langGraphTopology, type LangGraphTopology } from '../nats/langGraphTopology.js';
 import { provisionLangGraph } from '../nats/provisionLangGraph.js';
@@ -45,7 +46,7 @@ export interface MisterSmithSaverOptions {
   /** Default time-to-live of a thread after its last write; `sweepExpired()` deletes expired threads. Unset: threads never expire. */
   readonly defaultTtlSeconds?: number;
   readonly serde?: SerializerProtocol;
-  /** Threads whose head this process remembers (fencing token and KV revision). Default 10 000. */
+  /** Threads whose head this process remembers (fencing token and KV revision), at least 1. Default 10 000. */
   readonly cachedThreads?: number;
   /**
    * `await` (default): a put is acknowledged once its KV head is written too, so every process
@@ -80,7 +81,7 @@ export class MisterSmithSaver extends BaseCheckpointSaver {
   readonly #pg: DatabaseHandle;
   readonly #log: JetStreamEventLog;
   readonly #sink: CheckpointSink;
-  readonly #heads: LruCache<Observed>;
+  readonly #heads: LRUCache<string, Observed>;
   readonly #chains = new Map<string, Promise<unknown>>();
   #kv: KvStore | undefined;
   #setup: Promise<void> | undefined;
@@ -100,7 +101,7 @@ export class MisterSmithSaver extends BaseCheckpointSaver {
     });
     this.#log = new JetStreamEventLog(options.nats, this.topology.stream, { namespace: this.topology.namespace });
     this.#sink = new CheckpointSink(options.pg, this.schema, options.defaultTtlSeconds !== undefined ? { defaultTtlSeconds: options.defaultTtlSeconds } : {});
-    this.#heads = new LruCache(options.cachedThreads ?? 10_000, Number.MAX_SAFE_INTEGER);
+    this.#heads = new LRUCache({ max: Math.max(1, options.cachedThreads ?? 10_000) });
   }
 
   /** Creates a saver and runs `setup()`. */
