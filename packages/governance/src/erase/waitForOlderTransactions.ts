@@ -1,5 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Database } from '@mister-smith/core';
+import { sleep } from '@mister-smith/core/util';
 import { sql, type Kysely } from 'kysely';
 
 /**

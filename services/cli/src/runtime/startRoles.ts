@@ -1,6 +1,7 @@
 import type { AgentType, Supervisor } from '@mister-smith/actors';
 import { createBridge, type Bridge } from '@mister-smith/bridge';
 import type { Logger, Stack } from '@mister-smith/core';
+import { sleep } from '@mister-smith/core/util';
 import { createProjector, type Projector } from '@mister-smith/projector';
 import type { ProjectionHost } from '@mister-smith/projections';
 import { createSupervisorService, createTaskWorker, type SupervisorService, type TaskWorker } from '@mister-smith/supervisor';
@@ -64,7 +65,7 @@ async function drainProjections(host: ProjectionHost, logger: Logger): Promise<v
       logger.warn({ behind: behind.map((s) => ({ projection: s.name, lag: s.lag })) }, 'projections still behind at shutdown; they resume from their checkpoints next time');
       return;
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
 }
 

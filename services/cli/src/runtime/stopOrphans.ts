@@ -1,4 +1,5 @@
 import { msError } from '@mister-smith/core';
+import { sleep } from '@mister-smith/core/util';
 import type { FoundServer } from '../connection/inspectStack.js';
 import { isAlive } from '../connection/stackFile.js';
 
@@ -14,7 +15,7 @@ async function gone(pid: number, withinMs: number): Promise<boolean> {
   const until = Date.now() + withinMs;
   while (isAlive(pid)) {
     if (Date.now() >= until) return false;
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
   return true;
 }
