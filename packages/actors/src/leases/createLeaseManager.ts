@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { assertAgentId, MisterSmithError, msError, silentLogger, type KvStore, type Logger } from '@mister-smith/core';
 import type { LeaseLossReason, LeaseManager, LeaseOwner } from './LeaseManager.js';
 import { mapLimit, sleep } from '@mister-smith/core/util';
@@ -51,6 +52,9 @@ export function createLeaseManager(options: LeaseManagerOptions): LeaseManager {
   const held = new Map<string, Held>();
   const listeners = new Set<(agentId: string, reason: LeaseLossReason) => void>();
   const stopSignal = new AbortController();
+  // Every waitUntilFree in flight (one per command routed to a busy agent) sleeps on it, each removing
+  // its listener when done: no bound on how many at once.
+  setMaxListeners(0, stopSignal.signal);
   let timer: NodeJS.Timeout | undefined;
   let round: Promise<void> | undefined;
   let stopping: Promise<void> | undefined;

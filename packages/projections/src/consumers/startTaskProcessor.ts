@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { decodeEvent, msError, type ConsumerSpec, type DatabaseHandle, type NatsHandle, type TaskEvent, type Topology } from '@mister-smith/core';
 import { logicalSubject } from '../read/toProjectionItem.js';
 import { streamState } from '../read/streamState.js';
@@ -73,6 +74,9 @@ export async function startTaskProcessor(options: TaskProcessorOptions): Promise
   const { epoch } = await streamState(nats, spec.stream);
   const stats: TaskProcessorStats = { succeeded: 0, failed: 0, deadLettered: 0 };
   const abort = new AbortController();
+  // Each task in flight listens on it (removed when the task ends): up to `concurrency` at once,
+  // plus the limiter's and the dead-letter retry's waits.
+  setMaxListeners(concurrency + 10, abort.signal);
   const inflight = new Set<Promise<void>>();
   let messages: ConsumerMessages;
   try {
