@@ -42,6 +42,14 @@ export async function* readArchive(db: Kysely<Database>, options: ReadArchiveOpt
   }
 }
 
+/** The message archived at `epoch`/`seq` of `stream`, or undefined (one primary-key lookup). */
+export async function archivedMessageAt(db: Kysely<Database>, stream: string, epoch: number, seq: number): Promise<ArchivedMessage | undefined> {
+  const r = await db.selectFrom('mister_smith.event_archive')
+    .select(['subject', 'event_type', 'envelope', 'stored_at'])
+    .where('stream', '=', stream).where('epoch', '=', epoch).where('seq', '=', seq).executeTakeFirst();
+  return r ? { epoch, seq, subject: r.subject, eventType: r.event_type, envelope: r.envelope, storedAt: r.stored_at } : undefined;
+}
+
 /** The stream incarnations the archive holds for `stream` at or after `sinceEpoch`, oldest first. */
 export async function archivedEpochs(db: Kysely<Database>, stream: string, sinceEpoch: number): Promise<number[]> {
   const rows = await db.selectFrom('mister_smith.event_archive').select('epoch').distinct()

@@ -1,7 +1,7 @@
 import { CrdtError, crdtStoredAt, isCrdtChanges, parseStored, type ConflictStrategy, type CrdtStored, type HybridLogicalClock, type StoredValue, type WriteContext } from '@mister-smith/crdt';
 import { agentKvKey } from '../config/identifiers.js';
 import { MisterSmithError, msError } from '../errors/MisterSmithError.js';
-import { compareVersions, type StreamPosition } from '../events/EventEnvelope.js';
+import { compareVersions, type EventEnvelope, type StreamPosition } from '../events/EventEnvelope.js';
 import type { EventLog } from '../eventlog/EventLog.js';
 import type { KvStore } from '../kv/KvStore.js';
 import type { StateMetrics } from '../observability/coreMetrics.js';
@@ -51,6 +51,8 @@ export interface WritePath {
   /** Where values over `limits.inlineBytes` go by reference (none: they travel inline). */
   readonly values: LargeValueStore | undefined;
   readonly limits: LargeValueLimits;
+  /** The archived event at a position of the stream (see `StateStoreParts.archivedEvent`). */
+  readonly archivedEvent: ((epoch: number, seq: number) => Promise<EventEnvelope | undefined>) | undefined;
   /** The agent's view, loaded (PostgreSQL + stream) when this process has none. */
   viewOf(agentId: string): Promise<AgentView>;
   /** Moves a view forward to the stream's head. */
@@ -159,10 +161,28 @@ export async function commitStateWrite(path: WritePath, req: WriteRequest): Prom
 
 /**
  * The stored form of the version a command was based on: from the key's KV history (5 revisions),
- * else from the event at that position in the stream. A base found in neither (older than both,
- * another stream incarnation, or not a version of this key) is BASE_UNAVAILABLE: merging against a
- * guess, or overwriting as if there were no base, would silently drop the writes made since.
+ * else from the event at that position in the stream, else (evicted from the stream, or an earlier
+ * stream incarnation) from the PostgreSQL archive. A base found nowhere (older than all of them, or
+ * not a version of this key) is BASE_UNAVAILABLE: merging against a guess, or overwriting as if
+ * there were no base, would silently drop the writes made since.
  */
+/** The agent's event at `base`: from the stream when it still holds it, else from the archive. */
+async function eventAt(path: WritePath, agentId: string, base: StreamPosition): Promise<EventEnvelope | undefined> {
+  if (base.epoch === await path.log.epoch()) {
+    for await (const item of path.log.read({ filter: stateSubject(agentId), from: { seq: base.seq }, toSeq: base.seq })) {
+      if (item.kind === 'event' && item.record.seq === base.seq) return item.record.event;
+    }
+    // Another agent's event is never this agent's base; only an evicted position is worth the archive.
+    if (base.seq >= (await path.log.bounds()).firstSeq) return undefined;
+  }
+  try {
+    return await path.archivedEvent?.(base.epoch, base.seq);
+  } catch (err) {
+    if (MisterSmithError.is(err, 'MALFORMED_EVENT')) return undefined;
+    throw err;
+  }
+}
+
 async function baseAt(path: WritePath, agentId: string, key: string, base: StreamPosition, strategy: ConflictStrategy, ctx: WriteContext, current: VersionedValue): Promise<StoredValue | undefined> {
   const kvKey = agentKvKey(agentId, key);
   for (const h of (await path.kv.history(kvKey)).reverse()) {
@@ -172,24 +192,22 @@ async function baseAt(path: WritePath, agentId: string, key: string, base: Strea
       if (e.epoch === base.epoch && e.seq === base.seq) return storedFormOf(strategy, await resolveEntry(path.values, e, `KV entry ${kvKey}`), ctx);
     } catch { /* an unreadable old revision cannot be the base */ }
   }
-  if (base.epoch === await path.log.epoch() && Number.isSafeInteger(base.seq) && base.seq > 0) {
-    for await (const item of path.log.read({ filter: stateSubject(agentId), from: { seq: base.seq }, toSeq: base.seq })) {
-      if (item.kind !== 'event' || item.record.seq !== base.seq) continue;
-      try {
-        const e = asStateChanged(await resolveEventValue(path.values, item.record.event));
-        if (e.agentId === agentId && e.data.key === key && e.data.op === 'put') {
-          // An Automerge event carries changes: the base is the current document as it was at the
-          // heads the event ended at (the current version contains them).
-          const stored = isCrdtChanges(e.data.stored) ? crdtBaseAt(current, e.data.stored.heads) : e.data.stored;
-          if (stored === undefined) break;
-          return storedFormOf(strategy, { epoch: base.epoch, seq: base.seq, strategy: e.data.strategy, value: e.data.value, stored }, ctx);
-        }
-      } catch (err) {
-        if (!MisterSmithError.is(err, 'MALFORMED_EVENT')) throw err;
+  const event = Number.isSafeInteger(base.seq) && base.seq > 0 ? await eventAt(path, agentId, base) : undefined;
+  if (event) {
+    try {
+      const e = asStateChanged(await resolveEventValue(path.values, event));
+      if (e.agentId === agentId && e.data.key === key && e.data.op === 'put') {
+        // An Automerge event carries changes: the base is the current document as it was at the
+        // heads the event ended at (the current version contains them).
+        const stored = isCrdtChanges(e.data.stored) ? crdtBaseAt(current, e.data.stored.heads) : e.data.stored;
+        if (stored !== undefined) return storedFormOf(strategy, { epoch: base.epoch, seq: base.seq, strategy: e.data.strategy, value: e.data.value, stored }, ctx);
       }
+    } catch (err) {
+      // Not a state event, or (archived long ago) its large value has expired: not a usable base.
+      if (!MisterSmithError.is(err, 'MALFORMED_EVENT') && !MisterSmithError.is(err, 'NOT_FOUND')) throw err;
     }
   }
-  throw msError('BASE_UNAVAILABLE', `the base version (epoch ${base.epoch}, seq ${base.seq}) of ${agentId}/${key} is neither in the key's KV history nor a write of this key in the stream: read the key again and retry with its current version`, {
+  throw msError('BASE_UNAVAILABLE', `the base version (epoch ${base.epoch}, seq ${base.seq}) of ${agentId}/${key} is neither in the key's KV history nor a write of this key in the stream or its archive: read the key again and retry with its current version`, {
     details: { agentId, key, base: { epoch: base.epoch, seq: base.seq } },
   });
 }

@@ -88,7 +88,7 @@ export async function createStateStore(deps: StateStoreDeps | StateStoreParts, o
     log, kv, cache, kvWriter, writeBehind, metrics, clock, writerId,
     awaitKv: options.kvWrite !== 'background',
     durability: options.durability ?? 'jetstream',
-    values, limits,
+    values, limits, archivedEvent: parts.archivedEvent,
     async viewOf(agentId) {
       const known = views.get(agentId);
       if (known) return known;

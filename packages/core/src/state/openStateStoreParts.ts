@@ -7,6 +7,9 @@ import { JetStreamKvStore } from '../kv/JetStreamKvStore.js';
 import type { NatsHandle } from '../nats/connectNats.js';
 import type { DatabaseHandle } from '../pg/createDatabase.js';
 import { JetStreamLargeValues } from './largeValues.js';
+import { archivedMessageAt } from '../pg/readArchive.js';
+import { pgFailure } from '../pg/SessionLock.js';
+import { decodeArchivedEvent } from '../subscribe/archivedEventItem.js';
 import { PostgresStateRepository } from './PostgresStateRepository.js';
 import type { StateStoreParts } from './StateStoreParts.js';
 
@@ -24,11 +27,16 @@ export async function openStateStoreParts(deps: StateStoreDeps): Promise<StateSt
   const { nats, pg, topology } = deps;
   const spec = topology.buckets.agentState;
   const kv = await JetStreamKvStore.open(nats, spec.bucket, spec.maxValueSize !== undefined ? { maxValueSize: spec.maxValueSize } : {});
+  const log = new JetStreamEventLog(nats, topology.streams.agentState, { namespace: topology.namespace });
   return {
-    log: new JetStreamEventLog(nats, topology.streams.agentState, { namespace: topology.namespace }),
+    log,
     kv,
     repository: new PostgresStateRepository(pg),
     values: JetStreamLargeValues.of(nats, topology.objects.largeValues),
+    async archivedEvent(epoch, seq) {
+      const m = await archivedMessageAt(pg.db, log.stream, epoch, seq).catch((e: unknown) => { throw pgFailure(e, `reading the archived event ${log.stream}#${seq}`); });
+      return m ? decodeArchivedEvent(m) : undefined;
+    },
     async openSharedBucket(bucket) {
       const shared = topology.buckets[bucket];
       if (!shared) throw msError('INVALID_ARGUMENT', `unknown shared bucket ${JSON.stringify(bucket)}: use session, agentConfig or queryCache`);
