@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { msError, newId, type LifecycleState } from '@mister-smith/core';
 import { createActor, fromPromise, type ActorRefFrom, type SnapshotFrom } from 'xstate';
 import { backoffMs } from '@mister-smith/core/util';
@@ -52,7 +53,7 @@ export function createAgentHost(options: AgentHostOptions): AgentHost {
   const types = new Map(options.agentTypes.map((t) => [t.name, t]));
   const actors = new Map<string, AgentActor>();
   const pending = new Map<number, Pending>();
-  const expired = new Set<string>();
+  const expired = new LRUCache<string, true>({ max: Math.max(1, rememberExpired) });
   const crashes = new Map<string, number[]>();
   const restartTimers = new Set<unknown>();
   /** Abort controllers of running commands, per agent (mailbox policy `interrupt`). */
@@ -86,11 +87,6 @@ export function createAgentHost(options: AgentHostOptions): AgentHost {
     return c;
   }
 
-  function remember<K, V>(map: Map<K, V> | Set<K>, key: K, value: V, max: number): void {
-    if (map instanceof Set) map.add(key); else map.set(key, value);
-    if (map.size > max) map.delete(map.keys().next().value as K);
-  }
-
   function spawn(agentId: string, type: AgentType, startsExpired: boolean): AgentActor {
     const actor = createActor(machine, {
       input: { agentId, agentType: type.name, supervisorId, config: configOf(type), ...(startsExpired ? { startsExpired: true } : {}) },
@@ -111,7 +107,7 @@ export function createAgentHost(options: AgentHostOptions): AgentHost {
     if (s.status === 'active' && s.context.lifecycle === 'EXPIRED' && s.context.queue.length === 0) {
       actors.delete(agentId);
       actor.stop();
-      remember(expired, agentId, true, rememberExpired);
+      expired.set(agentId, true);
     }
   }
 
@@ -146,7 +142,7 @@ export function createAgentHost(options: AgentHostOptions): AgentHost {
     const last = (actor.getSnapshot() as Partial<Snapshot>).context?.lifecycle ?? 'ACTIVE';
     rejectPendingOf(agentId, msError('INTERNAL', `agent ${agentId} crashed: ${(err as Error)?.message ?? String(err)}`, { cause: err, details: { agentId } }));
     effects.transition({ agentId, agentType: type.name, supervisorId, from: last, to: 'EXPIRED', reason: 'crashed' });
-    remember(expired, agentId, true, rememberExpired);
+    expired.set(agentId, true);
     const history = recentCrashes(agentId);
     history.push(now());
     crashes.set(agentId, history);

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { msError, stateSubject, type DatabaseHandle, type EventLog, type StateStore } from '@mister-smith/core';
 import type { StepRunner } from '../runtime/runAgentCommand.js';
 import { stepCompleted, type StepCompletedData } from './stepCompleted.js';
@@ -25,7 +26,7 @@ type Recorded = Map<string, Map<string, unknown>>;
  * them without calling the step's function again.
  */
 export function createStepRecorder(deps: { readonly log: EventLog; readonly store: StateStore; readonly pg?: DatabaseHandle }): StepRecorder {
-  const cache = new Map<string, Promise<Recorded>>();
+  const cache = new LRUCache<string, Promise<Recorded>>({ max: 10_000 });
 
   async function load(agentId: string): Promise<Recorded> {
     const out: Recorded = new Map();
@@ -52,7 +53,6 @@ export function createStepRecorder(deps: { readonly log: EventLog; readonly stor
       p = load(agentId);
       p.catch(() => cache.delete(agentId));
       cache.set(agentId, p);
-      if (cache.size > 10_000) cache.delete(cache.keys().next().value as string);
     }
     return p;
   }

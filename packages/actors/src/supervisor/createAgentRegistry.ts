@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { msError, type DatabaseHandle } from '@mister-smith/core';
 import { sql } from 'kysely';
 
@@ -35,14 +36,13 @@ interface Waiter { readonly agentId: string; readonly agentType: string; readonl
 export function createAgentRegistry(pg: DatabaseHandle, supervisorId: string, options: { cacheSize?: number } = {}): AgentRegistry {
   const db = pg.db;
   const cacheSize = options.cacheSize ?? 100_000;
-  const types = new Map<string, string>();
+  const types = new LRUCache<string, string>({ max: Math.max(1, cacheSize) });
   let batch: Waiter[] = [];
   let lookups = new Map<string, { resolve(t: string | undefined): void; reject(e: unknown): void }[]>();
   const inflight = new Set<Promise<void>>();
 
   const cache = (agentId: string, type: string) => {
     types.set(agentId, type);
-    if (types.size > cacheSize) types.delete(types.keys().next().value as string);
   };
   const track = (p: Promise<void>) => { inflight.add(p); void p.finally(() => inflight.delete(p)); };
   const pgError = (e: unknown, what: string) => msError('POSTGRES_UNAVAILABLE', `${what} in agents.registry failed: ${(e as Error)?.message ?? String(e)}`, { cause: e });

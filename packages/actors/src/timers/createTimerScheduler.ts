@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { backoffMs } from '@mister-smith/core/util';
 import { SessionLock, silentLogger, type DatabaseHandle, type Logger } from '@mister-smith/core';
 import type { DueTimer } from '../runtime/createRuntimeIndex.js';
@@ -49,9 +50,9 @@ export function startTimerScheduler(deps: TimerSchedulerDeps): TimerScheduler {
   const lockKey = `mister_smith.scheduler:${deps.namespace ?? ''}`;
   const abort = new AbortController();
   const armed = new Map<string, NodeJS.Timeout>();
-  const failures = new Map<string, { attempts: number; notBefore: number }>();
+  const failures = new LRUCache<string, { attempts: number; notBefore: number }>({ max: 100_000 });
   /** Timers left to their owners, and when to look at them again. */
-  const deferred = new Map<string, number>();
+  const deferred = new LRUCache<string, number>({ max: 100_000 });
   const queue: DueTimer[] = [];
   const running = new Set<Promise<void>>();
   let active = false;
@@ -73,7 +74,6 @@ export function startTimerScheduler(deps: TimerSchedulerDeps): TimerScheduler {
           const leaveMs = await deps.ownedElsewhere(t);
           if (leaveMs !== false) {
             deferred.set(key, Date.now() + leaveMs);
-            if (deferred.size > 100_000) deferred.delete(deferred.keys().next().value as string);
             return;
           }
           deferred.delete(key);
@@ -85,7 +85,6 @@ export function startTimerScheduler(deps: TimerSchedulerDeps): TimerScheduler {
           f.attempts++;
           f.notBefore = Date.now() + backoffMs(f.attempts, { baseMs: retryMs, maxMs: 10_000 });
           failures.set(key, f);
-          if (failures.size > 100_000) failures.delete(failures.keys().next().value as string);
           logger.warn({ err: e, agentId: t.agentId, timerId: t.timerId, attempts: f.attempts }, 'timer fire failed; retrying');
         } finally {
           armed.delete(key);
