@@ -159,13 +159,6 @@ export async function commitStateWrite(path: WritePath, req: WriteRequest): Prom
   }
 }
 
-/**
- * The stored form of the version a command was based on: from the key's KV history (5 revisions),
- * else from the event at that position in the stream, else (evicted from the stream, or an earlier
- * stream incarnation) from the PostgreSQL archive. A base found nowhere (older than all of them, or
- * not a version of this key) is BASE_UNAVAILABLE: merging against a guess, or overwriting as if
- * there were no base, would silently drop the writes made since.
- */
 /** The agent's event at `base`: from the stream when it still holds it, else from the archive. */
 async function eventAt(path: WritePath, agentId: string, base: StreamPosition): Promise<EventEnvelope | undefined> {
   if (base.epoch === await path.log.epoch()) {
@@ -183,6 +176,13 @@ async function eventAt(path: WritePath, agentId: string, base: StreamPosition): 
   }
 }
 
+/**
+ * The stored form of the version a command was based on: from the key's KV history (5 revisions),
+ * else from the event at that position in the stream, else (evicted from the stream, or an earlier
+ * stream incarnation) from the PostgreSQL archive. A base found nowhere (older than all of them, or
+ * not a version of this key) is BASE_UNAVAILABLE: merging against a guess, or overwriting as if
+ * there were no base, would silently drop the writes made since.
+ */
 async function baseAt(path: WritePath, agentId: string, key: string, base: StreamPosition, strategy: ConflictStrategy, ctx: WriteContext, current: VersionedValue): Promise<StoredValue | undefined> {
   const kvKey = agentKvKey(agentId, key);
   for (const h of (await path.kv.history(kvKey)).reverse()) {
