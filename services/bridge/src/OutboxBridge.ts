@@ -79,6 +79,7 @@ export class OutboxBridge implements Bridge {
       listen: [OUTBOX_CHANNEL],
       onLost: (e) => this.#onLockLost(e),
       onNotify: (n) => { if (n.channel === OUTBOX_CHANNEL) this.#wakeup.wake(); },
+      rejoinDelayMs: 2 * this.#o.lockRetryMs,
     });
     const { topology, nats } = options;
     const logOptions = { namespace: topology.namespace, maxAttempts: 2 };

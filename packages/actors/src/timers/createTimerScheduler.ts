@@ -116,6 +116,7 @@ export function startTimerScheduler(deps: TimerSchedulerDeps): TimerScheduler {
     // The project's one election helper (projection runners, the outbox bridge and rebuilds use it too).
     const lock = new SessionLock(deps.pg, lockKey, {
       onLost: (e) => logger.warn({ err: e, lockKey }, 'timer scheduler lost its lock session; standing for election again'),
+      rejoinDelayMs: 2 * (deps.lockPollMs ?? 1_000),
     });
     while (!abort.signal.aborted) {
       try {

@@ -55,6 +55,27 @@ describe('SessionLock (the election of runners, bridges, rebuilds and the schedu
     }
   });
 
+  it('stands back for rejoinDelayMs after losing its session, so a standby takes the free lock first', async () => {
+    await using env = await startTestEnv();
+    await using a = new SessionLock(env.pg, 'test.rejoin', { rejoinDelayMs: 3_000 });
+    await using b = new SessionLock(env.pg, 'test.rejoin');
+    expect(await a.tryAcquire()).toBe(true);
+    await env.pg.withClient((c) => c.query('SELECT pg_terminate_backend($1)', [a.pid]));
+    await vi.waitFor(async () => expect(await a.check(2000)).toBe(false), { timeout: 10_000, interval: 20 });
+    const lostAt = performance.now();
+    // The lock is free (once the backend has exited: b gets it), yet a declines while the delay runs.
+    await vi.waitFor(async () => expect(await b.tryAcquire()).toBe(true), { timeout: 10_000, interval: 20 });
+    await b.release();
+    expect(await a.tryAcquire()).toBe(false);
+    const locks = await env.pg.withClient((c) => c.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`));
+    expect(performance.now() - lostAt).toBeLessThan(3_000);
+    expect(locks.rows[0]).toEqual({ n: 0 });
+    // After the delay it stands again like any instance.
+    await vi.waitFor(async () => expect(await a.tryAcquire()).toBe(true), { timeout: 8_000, interval: 50 });
+    expect(performance.now() - lostAt).toBeGreaterThanOrEqual(3_000);
+    expect(() => new SessionLock(env.pg, 'x', { rejoinDelayMs: -1 })).toThrow(/rejoinDelayMs must be a number >= 0/);
+  });
+
   it('keeps a 64-bit key apart from named keys, LISTENs while held, and releases on dispose', async () => {
     await using env = await startTestEnv();
     const notes: string[] = [];

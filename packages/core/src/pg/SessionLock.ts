@@ -21,6 +21,13 @@ export interface SessionLockOptions {
   onNotify?(notification: pg.Notification): void;
   /** The session holding the lock dropped (a cut connection, a terminated backend, a PostgreSQL restart): the lock is gone with it. */
   onLost?(error: MisterSmithError): void;
+  /**
+   * For this long after the session holding the lock dropped, `tryAcquire` answers false without
+   * asking PostgreSQL: the standbys, likelier healthy than the instance whose connection just
+   * died, get the lock first (default 0: stand again at once). Two of the standbys' retry
+   * intervals is a good value.
+   */
+  readonly rejoinDelayMs?: number;
 }
 
 /**
@@ -65,12 +72,17 @@ export class SessionLock implements AsyncDisposable {
   #db: Kysely<Database> | undefined;
   #held = false;
   #pid: number | undefined;
+  /** When the held session last dropped (performance.now()). */
+  #lostAt: number | undefined;
 
   constructor(pg: DatabaseHandle, key: SessionLockKey, options: SessionLockOptions = {}) {
     if (typeof key === 'string' && key.length === 0) throw msError('INVALID_ARGUMENT', 'a session lock needs a non-empty name');
     this.#pg = pg;
     this.key = key;
     this.#options = options;
+    if (options.rejoinDelayMs !== undefined && !(Number.isFinite(options.rejoinDelayMs) && options.rejoinDelayMs >= 0)) {
+      throw msError('INVALID_ARGUMENT', `rejoinDelayMs must be a number >= 0, got ${String(options.rejoinDelayMs)}`);
+    }
     for (const c of options.listen ?? []) {
       if (!/^[a-z_][a-z0-9_]{0,62}$/.test(c)) throw msError('INVALID_ARGUMENT', `invalid notification channel ${JSON.stringify(c)}`);
     }
@@ -99,11 +111,13 @@ export class SessionLock implements AsyncDisposable {
 
   /**
    * Tries once to take the lock, on the connection it keeps between tries (opened on the first
-   * try); LISTENs on `listen` once it has it. True when held. POSTGRES_UNAVAILABLE when PostgreSQL
-   * cannot be reached (the connection is dropped and reopened at the next try).
+   * try); LISTENs on `listen` once it has it. True when held; false when another session holds
+   * it, or within `rejoinDelayMs` of losing it. POSTGRES_UNAVAILABLE when PostgreSQL cannot be
+   * reached (the connection is dropped and reopened at the next try).
    */
   async tryAcquire(): Promise<boolean> {
     if (this.#held) return true;
+    if (this.#lostAt !== undefined && performance.now() - this.#lostAt < (this.#options.rejoinDelayMs ?? 0)) return false;
     const c = await this.#connection();
     try {
       const { text, values } = lockCall('pg_try_advisory_lock', this.key);
@@ -207,6 +221,7 @@ export class SessionLock implements AsyncDisposable {
     const wasHeld = this.#held;
     this.#held = false;
     this.#pid = undefined;
+    if (wasHeld) this.#lostAt = performance.now();
     c.release(e instanceof Error ? e : true);
     if (wasHeld && notify) this.#options.onLost?.(pgFailure(e, `the session of lock ${String(this.key)} dropped`));
   }

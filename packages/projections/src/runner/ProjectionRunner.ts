@@ -100,8 +100,6 @@ export class ProjectionRunner implements AsyncDisposable {
   #readerRestarts = 0;
   #lock: SessionLock | undefined;
   #lockCheckedAt = 0;
-  /** Set when the session holding the lock died: the next election waits for the standbys first. */
-  #sessionLost = false;
 
   constructor(projection: Projection, deps: RunnerDeps, options: RunnerOptions = {}) {
     if (projection.subjects.length === 0) throw msError('INVALID_ARGUMENT', `projection ${projection.name} reads no subjects`);
@@ -321,20 +319,13 @@ export class ProjectionRunner implements AsyncDisposable {
         // below sees the failed batch, releases and stands for election again.
         this.#logger.warn({ projection: this.name, err: e }, `projection ${this.name} lost its lock session`);
         this.#active = false;
-        this.#sessionLost = true;
         void this.#reader?.stop();
       },
+      rejoinDelayMs: 2 * this.#opts.lockPollMs,
     });
     try {
       while (!signal.aborted) {
         try {
-          if (this.#sessionLost) {
-            // An instance whose session just died (its connection, or PostgreSQL restarting) stands
-            // again only after the standbys had two polls to take over: they are likelier healthy.
-            this.#sessionLost = false;
-            await sleep(2 * this.#opts.lockPollMs, signal);
-            if (signal.aborted) break;
-          }
           const acquired = await this.#withLock(lock);
           failures = 0;
           if (!acquired) {
