@@ -39,7 +39,8 @@ export { migrateToLatest, migrations, pendingMigrations } from './pg/migrateToLa
 export type { MigrationReport } from './pg/migrateToLatest.js';
 export type { Database, AgentRegistryTable, AgentStateTable, TaskQueueTable, CheckpointTable, ErasedAgentTable, EventArchiveTable, DeadLetterTable, OutboxTable, TaskViewTable, CommandResultTable, AgentTimerTable, AgentWaitTable, AgentSnapshotTable } from './pg/schema.js';
 export { upsertStateRows } from './pg/upsertStateRows.js';
-export { SessionLock, SESSION_LOCK_CLASS, pgFailure } from './pg/SessionLock.js';
+export { SessionLock, SESSION_LOCK_CLASS } from './pg/SessionLock.js';
+export { pgFailure } from './pg/pgFailure.js';
 export type { SessionLockKey, SessionLockOptions } from './pg/SessionLock.js';
 export { agentOfSubject, erasedAmong } from './pg/erasedAgents.js';
 export { recordCommandResults } from './pg/recordCommandResults.js';

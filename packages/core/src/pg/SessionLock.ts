@@ -1,6 +1,7 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import type pg from 'pg';
 import { MisterSmithError, msError } from '../errors/MisterSmithError.js';
+import { pgFailure } from './pgFailure.js';
 import type { DatabaseHandle } from './createDatabase.js';
 import type { Database } from './schema.js';
 
@@ -28,19 +29,6 @@ export interface SessionLockOptions {
    * intervals is a good value.
    */
   readonly rejoinDelayMs?: number;
-}
-
-/**
- * A pg failure as a typed error: a SQLSTATE of class 08 (connection) or 57P0x (shutdown), or none
- * at all (a refused, lost or timed-out socket), means POSTGRES_UNAVAILABLE; anything else INTERNAL.
- */
-export function pgFailure(e: unknown, what: string): MisterSmithError {
-  if (MisterSmithError.is(e)) return e;
-  const code = typeof (e as { code?: unknown } | null)?.code === 'string' ? (e as { code: string }).code : undefined;
-  const message = e instanceof Error ? e.message : String(e);
-  const sqlstate = code !== undefined && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
-  const unavailable = sqlstate === undefined || sqlstate.startsWith('08') || sqlstate.startsWith('57P0');
-  return msError(unavailable ? 'POSTGRES_UNAVAILABLE' : 'INTERNAL', `${what}: ${message}`, { cause: e, details: code ? { code } : {} });
 }
 
 function lockCall(fn: 'pg_try_advisory_lock' | 'pg_advisory_unlock', key: SessionLockKey): { text: string; values: unknown[] } {

@@ -8,7 +8,7 @@ import type { NatsHandle } from '../nats/connectNats.js';
 import type { DatabaseHandle } from '../pg/createDatabase.js';
 import { JetStreamLargeValues } from './largeValues.js';
 import { archivedMessageAt } from '../pg/readArchive.js';
-import { pgFailure } from '../pg/SessionLock.js';
+import { pgFailure } from '../pg/pgFailure.js';
 import { decodeArchivedEvent } from '../subscribe/archivedEventItem.js';
 import { PostgresStateRepository } from './PostgresStateRepository.js';
 import type { StateStoreParts } from './StateStoreParts.js';
