@@ -21,13 +21,12 @@ export function decodeArchivedEvent(m: ArchivedMessage): EventEnvelope {
 export function archivedEventItem(log: EventLog, m: ArchivedMessage): SubscriptionItem {
   const streamSubject = log.subjectOf(m.subject);
   const position = { epoch: m.epoch, seq: m.seq };
-  const raw = rawOf(m.envelope);
   try {
     const event = decodeArchivedEvent(m);
     return { kind: 'event', record: { event, seq: m.seq, streamSubject, storedAt: m.storedAt }, position, source: 'archive' };
   } catch (e) {
     const error = MisterSmithError.is(e) ? e : msError('MALFORMED_EVENT', `archived event ${streamSubject}#${m.seq} is invalid`, { cause: e });
-    return { kind: 'malformed', seq: m.seq, streamSubject, error, data: raw ?? encodeJson(m.envelope), position, source: 'archive' };
+    return { kind: 'malformed', seq: m.seq, streamSubject, error, data: rawOf(m.envelope) ?? encodeJson(m.envelope), position, source: 'archive' };
   }
 }
 
